@@ -1,0 +1,44 @@
+# Two commands for a newcomer: `make run` and `make test`. Nothing else to install by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+ARTIFACTS ?= test-artifacts
+
+.PHONY: run test lint format bench clean services
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python pyproject.toml constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e .
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[test]'
+	touch $@
+
+run: $(VENV)/.installed
+	$(BIN)/tokenward serve
+
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+	$(BIN)/mypy
+
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format src tests bench
+	$(BIN)/ruff check --fix src tests bench
+
+services:
+	scripts/ensure-services
+
+test: $(VENV)/.installed-test lint services
+	mkdir -p $(ARTIFACTS)
+	TOKENWARD_TEST_ARTIFACTS=$(abspath $(ARTIFACTS)) $(BIN)/pytest
+
+bench: $(VENV)/.installed-test services
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) $(ARTIFACTS) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,3 @@
+"""``make bench``: benchmarks that print ratios against a baseline measured in the same run."""
+
+print("no benchmarks yet")

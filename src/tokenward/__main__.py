@@ -1,0 +1,5 @@
+import sys
+
+from tokenward.cli import main
+
+sys.exit(main())

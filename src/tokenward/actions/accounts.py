@@ -1,0 +1,134 @@
+"""Users, login sessions and personal tokens: what a user does for themselves."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Select, delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward import credentials
+from tokenward.auth.sessions import SessionCookies, hash_session_key
+from tokenward.errors import ApiError
+from tokenward.passwords import hash_password, needs_rehash, verify_password
+from tokenward.store.tables import LoginSession, PersonalToken, User, utcnow
+
+__all__ = [
+    "create_user",
+    "end_session",
+    "mint_personal_token",
+    "personal_tokens_of",
+    "revoke_personal_token",
+    "start_session",
+]
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+async def create_user(
+    db: AsyncSession, *, email: str, password: str, name: str = "", superuser: bool = False
+) -> User:
+    email = normalize_email(email)
+    if not email or "@" not in email:
+        raise ApiError.invalid("email", "must be a valid email address")
+    if len(password) < 8:
+        raise ApiError.invalid("password", "must be at least 8 characters long")
+    taken = await db.scalar(select(func.count()).select_from(User).where(User.email == email))
+    if taken:
+        raise ApiError.conflict(f"A user with the email {email} already exists.")
+    user = User(
+        email=email,
+        name=name.strip(),
+        password_hash=hash_password(password),
+        is_superuser=superuser,
+    )
+    db.add(user)
+    try:
+        await db.commit()
+    except IntegrityError:
+        await db.rollback()
+        raise ApiError.conflict(f"A user with the email {email} already exists.") from None
+    return user
+
+
+async def start_session(
+    db: AsyncSession,
+    cookies: SessionCookies,
+    *,
+    email: str,
+    password: str,
+    max_age: dt.timedelta,
+    ip_address: str | None,
+) -> tuple[User, str]:
+    """Check the password and open a session; returns the user and the new session key."""
+    user = await db.scalar(select(User).where(User.email == normalize_email(email)))
+    if not verify_password(user.password_hash if user else None, password) or user is None:
+        raise ApiError(401, "invalid-credentials", "The email or password is not correct.")
+    if needs_rehash(user.password_hash):
+        user.password_hash = hash_password(password)
+    key = cookies.new_key()
+    now = utcnow()
+    db.add(
+        LoginSession(
+            key_hash=hash_session_key(key),
+            user_id=user.id,
+            created_at=now,
+            expires_at=now + max_age,
+            ip_address=ip_address,
+        )
+    )
+    await db.execute(
+        delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.expires_at < now)
+    )
+    await db.commit()
+    return user, key
+
+
+async def end_session(db: AsyncSession, key_hash: str) -> None:
+    await db.execute(delete(LoginSession).where(LoginSession.key_hash == key_hash))
+    await db.commit()
+
+
+def personal_tokens_of(user_id: int) -> Select[PersonalToken]:
+    return select(PersonalToken).where(
+        PersonalToken.user_id == user_id, PersonalToken.revoked_at.is_(None)
+    )
+
+
+async def mint_personal_token(
+    db: AsyncSession,
+    user_id: int,
+    *,
+    name: str,
+    scopes: list[str],
+    expires_at: dt.datetime | None,
+) -> tuple[PersonalToken, str]:
+    minted = credentials.mint(credentials.TokenKind.PERSONAL)
+    token = PersonalToken(
+        user_id=user_id,
+        name=name,
+        token_hash=minted.digest,
+        token_last_characters=minted.last_characters,
+        scopes=" ".join(sorted(scopes)),
+        expires_at=expires_at,
+        created_at=utcnow(),
+    )
+    db.add(token)
+    await db.commit()
+    return token, minted.secret
+
+
+async def revoke_personal_token(db: AsyncSession, user_id: int, token_id: str) -> PersonalToken:
+    token = None
+    if token_id.isdigit() and len(token_id) < 19:
+        token = await db.scalar(
+            personal_tokens_of(user_id).where(PersonalToken.id == int(token_id))
+        )
+    if token is None:
+        raise ApiError.not_found()
+    token.revoked_at = utcnow()
+    await db.commit()
+    return token

@@ -1,0 +1,131 @@
+"""Memberships: add an existing user, change a role, remove; owners are managed only by owners."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.actions.audit import audit
+from tokenward.auth.gate import OrganizationContext
+from tokenward.errors import ApiError
+from tokenward.policy import Requirement, Role, role_needed_to_manage
+from tokenward.store.tables import Membership, User, utcnow
+
+__all__ = ["add_member", "change_role", "find_member", "members_of", "remove_member"]
+
+
+def members_of(organization_id: int) -> Select[Membership, User]:
+    return (
+        select(Membership, User)
+        .join(User, User.id == Membership.user_id)
+        .where(Membership.organization_id == organization_id)
+    )
+
+
+async def find_member(context: OrganizationContext, member_id: str) -> tuple[Membership, User]:
+    row = None
+    if member_id.isdigit() and len(member_id) < 19:
+        query = members_of(context.organization.id).where(Membership.id == int(member_id))
+        row = (await context.db.execute(query)).first()
+    if row is None:
+        raise ApiError.not_found()
+    return row[0], row[1]
+
+
+async def _owner_count(db: AsyncSession, organization_id: int) -> int:
+    owners = (
+        select(Membership.id)
+        .where(Membership.organization_id == organization_id, Membership.role == Role.OWNER.value)
+        .with_for_update()
+    )
+    return len((await db.scalars(owners)).all())
+
+
+def _require_role_to_manage(
+    context: OrganizationContext, target: Role | None, new: Role | None, scope: str
+) -> None:
+    needed = role_needed_to_manage(target, new)
+    if needed is not None:
+        context.require(Requirement(scope, minimum_role=needed))
+
+
+async def add_member(
+    context: OrganizationContext, *, email: str, role: Role
+) -> tuple[Membership, User]:
+    _require_role_to_manage(context, None, role, "member:write")
+    db = context.db
+    user = await db.scalar(select(User).where(User.email == email))
+    if user is None:
+        raise ApiError.invalid("email", "No user has this email address; they must sign up first.")
+    exists = await db.scalar(
+        select(func.count())
+        .select_from(Membership)
+        .where(Membership.organization_id == context.organization.id, Membership.user_id == user.id)
+    )
+    if exists:
+        raise ApiError.conflict(f"{email} is already a member of this organization.")
+    membership = Membership(
+        organization_id=context.organization.id,
+        user_id=user.id,
+        role=role.value,
+        created_at=utcnow(),
+    )
+    db.add(membership)
+    await db.flush()
+    audit(
+        context,
+        "member.add",
+        {
+            "member_id": str(membership.id),
+            "user_id": str(user.id),
+            "email": user.email,
+            "role": role.value,
+        },
+    )
+    await db.commit()
+    return membership, user
+
+
+async def change_role(
+    context: OrganizationContext, member_id: str, new_role: Role
+) -> tuple[Membership, User]:
+    membership, user = await find_member(context, member_id)
+    old_role = Role(membership.role)
+    _require_role_to_manage(context, old_role, new_role, "member:write")
+    if old_role is new_role:
+        return membership, user
+    if old_role is Role.OWNER and await _owner_count(context.db, context.organization.id) <= 1:
+        raise ApiError.conflict("The last owner cannot be demoted; make someone else owner first.")
+    membership.role = new_role.value
+    audit(
+        context,
+        "member.edit",
+        {
+            "member_id": str(membership.id),
+            "user_id": str(user.id),
+            "email": user.email,
+            "changes": {"role": {"old": old_role.value, "new": new_role.value}},
+        },
+    )
+    await context.db.commit()
+    return membership, user
+
+
+async def remove_member(context: OrganizationContext, member_id: str) -> None:
+    membership, user = await find_member(context, member_id)
+    role = Role(membership.role)
+    _require_role_to_manage(context, role, None, "member:write")
+    if role is Role.OWNER and await _owner_count(context.db, context.organization.id) <= 1:
+        raise ApiError.conflict("The last owner cannot be removed; make someone else owner first.")
+    await context.db.delete(membership)
+    audit(
+        context,
+        "member.remove",
+        {
+            "member_id": str(membership.id),
+            "user_id": str(user.id),
+            "email": user.email,
+            "role": role.value,
+        },
+    )
+    await context.db.commit()

@@ -1,0 +1,98 @@
+"""Organization tokens: owned, listed and revoked by the organization; no user behind them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import aliased
+
+from tokenward import credentials
+from tokenward.actions.audit import audit
+from tokenward.auth.gate import OrganizationContext
+from tokenward.errors import ApiError
+from tokenward.policy import ROLE_SCOPES
+from tokenward.store.tables import OrganizationToken, User, utcnow
+
+__all__ = ["mint_organization_token", "organization_tokens_of", "revoke_organization_token"]
+
+Creator = aliased(User)
+
+
+def organization_tokens_of(organization_id: int) -> Select[OrganizationToken, User]:
+    return (
+        select(OrganizationToken, Creator)
+        .outerjoin(Creator, Creator.id == OrganizationToken.created_by_id)
+        .where(
+            OrganizationToken.organization_id == organization_id,
+            OrganizationToken.revoked_at.is_(None),
+        )
+    )
+
+
+async def mint_organization_token(
+    context: OrganizationContext,
+    *,
+    name: str,
+    scopes: list[str],
+    expires_at: dt.datetime | None,
+) -> tuple[OrganizationToken, User | None, str]:
+    """Mint a token whose scopes stay within the creator's own role."""
+    allowed = ROLE_SCOPES[context.role] if context.role is not None else frozenset()
+    beyond = sorted(set(scopes) - allowed)
+    if beyond:
+        raise ApiError.invalid(
+            "scopes", f"exceed your role in this organization: {', '.join(beyond)}"
+        )
+    minted = credentials.mint(credentials.TokenKind.ORGANIZATION)
+    creator = context.principal.user
+    token = OrganizationToken(
+        organization_id=context.organization.id,
+        name=name,
+        token_hash=minted.digest,
+        token_last_characters=minted.last_characters,
+        scopes=" ".join(sorted(scopes)),
+        created_by_id=creator.id if creator is not None else None,
+        expires_at=expires_at,
+        created_at=utcnow(),
+    )
+    context.db.add(token)
+    await context.db.flush()
+    audit(
+        context,
+        "org-token.create",
+        {
+            "token_id": str(token.id),
+            "name": name,
+            "scopes": token.scopes.split(),
+            "token_last_characters": token.token_last_characters,
+        },
+    )
+    await context.db.commit()
+    creator_row = await context.db.get(User, creator.id) if creator is not None else None
+    return token, creator_row, minted.secret
+
+
+async def revoke_organization_token(context: OrganizationContext, token_id: str) -> None:
+    token = None
+    if token_id.isdigit() and len(token_id) < 19:
+        token = await context.db.scalar(
+            select(OrganizationToken).where(
+                OrganizationToken.id == int(token_id),
+                OrganizationToken.organization_id == context.organization.id,
+                OrganizationToken.revoked_at.is_(None),
+            )
+        )
+    if token is None:
+        raise ApiError.not_found()
+    token.revoked_at = utcnow()
+    audit(
+        context,
+        "org-token.revoke",
+        {
+            "token_id": str(token.id),
+            "name": token.name,
+            "token_last_characters": token.token_last_characters,
+        },
+    )
+    await context.db.commit()

@@ -1,0 +1,102 @@
+"""Organizations: create, list what a credential may see, change name and security settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.actions.audit import audit, record_audit
+from tokenward.auth.gate import OrganizationContext, policy_of
+from tokenward.auth.principal import Principal
+from tokenward.errors import ApiError
+from tokenward.policy import Requirement, Role, decide
+from tokenward.store.tables import Membership, Organization, utcnow
+
+__all__ = [
+    "SETTINGS_FIELDS",
+    "create_organization",
+    "update_organization",
+    "visible_organizations",
+]
+
+SETTINGS_FIELDS = ("allow_personal_tokens",)
+
+
+def _slug_taken(slug: str) -> ApiError:
+    return ApiError(409, "conflict", f"The slug '{slug}' is already taken.", {"field": "slug"})
+
+
+async def create_organization(
+    db: AsyncSession, principal: Principal, *, slug: str, name: str, ip_address: str | None
+) -> Organization:
+    assert principal.user is not None
+    if await db.scalar(select(Organization.id).where(Organization.slug == slug)) is not None:
+        raise _slug_taken(slug)
+    now = utcnow()
+    organization = Organization(slug=slug, name=name, allow_personal_tokens=True, created_at=now)
+    db.add(organization)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise _slug_taken(slug) from None
+    db.add(
+        Membership(
+            organization_id=organization.id,
+            user_id=principal.user.id,
+            role=Role.OWNER.value,
+            created_at=now,
+        )
+    )
+    record_audit(
+        db, principal, organization.id, "org.create", {"slug": slug, "name": name}, ip_address
+    )
+    await db.commit()
+    return organization
+
+
+async def visible_organizations(
+    db: AsyncSession, principal: Principal
+) -> list[tuple[Organization, Role | None]]:
+    """The caller's organizations that the rule lets this credential into at all."""
+    rows: list[tuple[Organization, Role | None]]
+    if principal.user is None:
+        own = select(Organization).where(Organization.id == principal.organization_id)
+        rows = [(org, None) for org in (await db.scalars(own)).all()]
+    else:
+        query = (
+            select(Organization, Membership.role)
+            .join(Membership, Membership.organization_id == Organization.id)
+            .where(Membership.user_id == principal.user.id)
+            .order_by(Organization.slug)
+        )
+        rows = [(org, Role(role)) for org, role in (await db.execute(query)).all()]
+    return [
+        (org, role)
+        for org, role in rows
+        if decide(principal.credential, policy_of(org), role, Requirement()).allowed
+    ]
+
+
+async def update_organization(
+    context: OrganizationContext, *, name: str | None, settings: dict[str, Any]
+) -> Organization:
+    """Apply the changes; the gate has already demanded owner + session when settings change."""
+    organization = context.organization
+    changes: dict[str, dict[str, Any]] = {}
+    if name is not None and name != organization.name:
+        changes["name"] = {"old": organization.name, "new": name}
+        organization.name = name
+    for field in SETTINGS_FIELDS:
+        if field in settings and settings[field] is not None:
+            old, new = getattr(organization, field), settings[field]
+            if old != new:
+                changes[field] = {"old": old, "new": new}
+                setattr(organization, field, new)
+    if changes:
+        audit(context, "org.edit", {"changes": changes})
+        await context.db.commit()
+    return organization

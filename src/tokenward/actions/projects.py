@@ -1,0 +1,68 @@
+"""Projects: the organization's own data, reached only through a gated context."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, select
+from sqlalchemy.exc import IntegrityError
+
+from tokenward.actions.audit import audit
+from tokenward.auth.gate import OrganizationContext, ProjectContext
+from tokenward.errors import ApiError
+from tokenward.store.tables import Project, utcnow
+
+__all__ = ["create_project", "delete_project", "projects_of", "rename_project"]
+
+
+def projects_of(organization_id: int) -> Select[Project]:
+    return select(Project).where(Project.organization_id == organization_id)
+
+
+def _taken(slug: str) -> ApiError:
+    return ApiError(
+        409, "conflict", f"A project with the slug '{slug}' already exists here.", {"field": "slug"}
+    )
+
+
+async def create_project(context: OrganizationContext, *, slug: str, name: str) -> Project:
+    db = context.db
+    organization_id = context.organization.id
+    if await db.scalar(projects_of(organization_id).where(Project.slug == slug)) is not None:
+        raise _taken(slug)
+    project = Project(organization_id=organization_id, slug=slug, name=name, created_at=utcnow())
+    db.add(project)
+    try:
+        await db.flush()
+    except IntegrityError:
+        await db.rollback()
+        raise _taken(slug) from None
+    audit(context, "project.create", {"project_id": str(project.id), "slug": slug, "name": name})
+    await db.commit()
+    return project
+
+
+async def rename_project(context: ProjectContext, *, name: str) -> Project:
+    project = context.loaded_project
+    if name != project.name:
+        audit(
+            context,
+            "project.edit",
+            {
+                "project_id": str(project.id),
+                "slug": project.slug,
+                "changes": {"name": {"old": project.name, "new": name}},
+            },
+        )
+        project.name = name
+        await context.db.commit()
+    return project
+
+
+async def delete_project(context: ProjectContext) -> None:
+    project = context.loaded_project
+    audit(
+        context,
+        "project.remove",
+        {"project_id": str(project.id), "slug": project.slug, "name": project.name},
+    )
+    await context.db.delete(project)
+    await context.db.commit()

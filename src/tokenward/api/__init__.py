@@ -1,0 +1,29 @@
+"""The JSON API under ``/api/0/``: one module per resource."""
+
+from fastapi import APIRouter
+
+from tokenward.api import (
+    audit_logs,
+    auth,
+    health,
+    members,
+    organization_tokens,
+    organizations,
+    projects,
+    users,
+)
+
+__all__ = ["api_router"]
+
+api_router = APIRouter()
+for module in (
+    health,
+    auth,
+    users,
+    organizations,
+    members,
+    organization_tokens,
+    projects,
+    audit_logs,
+):
+    api_router.include_router(module.router)

@@ -1,0 +1,94 @@
+"""Sign in and out with email and password; the session cookie and its CSRF token."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.actions.accounts import end_session, start_session
+from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.docs import AUTHENTICATED, errors
+from tokenward.api.presenters import user_out
+from tokenward.api.schemas import LoginOut, LoginRequest, UserOut
+from tokenward.auth.gate import client_ip, database, public, user_level
+from tokenward.auth.principal import Principal
+from tokenward.auth.sessions import COOKIE_NAME, SessionCookies
+from tokenward.config import Settings
+
+router = APIRouter(prefix="/api/0/auth", tags=["auth"])
+
+
+def set_session_cookie(request: Request, response: Response, key: str) -> None:
+    settings: Settings = request.app.state.settings
+    cookies: SessionCookies = request.app.state.cookies
+    response.set_cookie(
+        COOKIE_NAME,
+        cookies.cookie_value(key),
+        max_age=settings.session_max_age_seconds,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure or request.url.scheme == "https",
+    )
+
+
+def clear_session_cookie(request: Request, response: Response) -> None:
+    settings: Settings = request.app.state.settings
+    response.delete_cookie(
+        COOKIE_NAME,
+        path="/",
+        httponly=True,
+        samesite="lax",
+        secure=settings.cookie_secure or request.url.scheme == "https",
+    )
+
+
+@router.post(
+    "/login/",
+    response_model=LoginOut,
+    responses=errors(400, 401),
+    openapi_extra=body_schema(LoginRequest),
+    dependencies=[public()],
+)
+async def login(
+    request: Request, response: Response, db: AsyncSession = Depends(database)
+) -> LoginOut:
+    body = await parse_body(request, LoginRequest)
+    settings: Settings = request.app.state.settings
+    cookies: SessionCookies = request.app.state.cookies
+    user, key = await start_session(
+        db,
+        cookies,
+        email=body.email,
+        password=body.password,
+        max_age=dt.timedelta(seconds=settings.session_max_age_seconds),
+        ip_address=client_ip(request),
+    )
+    set_session_cookie(request, response, key)
+    return LoginOut(user=user_out(user), csrf_token=cookies.csrf_token(key))
+
+
+@router.get("/session/", response_model=LoginOut, responses=errors(*AUTHENTICATED))
+async def current_session(principal: Principal = user_level(session_only=True)) -> LoginOut:
+    """The signed-in user and the session's CSRF token (for pages that call the API)."""
+    assert principal.user is not None and principal.csrf_token is not None
+    user = principal.user
+    return LoginOut(
+        user=UserOut(id=str(user.id), email=user.email, name=user.name),
+        csrf_token=principal.csrf_token,
+    )
+
+
+@router.post("/logout/", status_code=204, responses=errors(*AUTHENTICATED))
+async def logout(
+    request: Request,
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> Response:
+    assert principal.session_key_hash is not None
+    await end_session(db, principal.session_key_hash)
+    response = Response(status_code=204)
+    clear_session_cookie(request, response)
+    return response

@@ -1,0 +1,65 @@
+"""Reading request bodies after the gate has spoken, so a refused caller never learns about
+validation; and describing them in the OpenAPI schema."""
+
+from __future__ import annotations
+
+import json
+from typing import Any, TypeVar
+
+from fastapi import Request
+from pydantic import BaseModel, ValidationError
+
+from tokenward.errors import ApiError
+
+__all__ = ["body_schema", "parse_body", "validation_errors"]
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+def validation_errors(error: ValidationError | list[Any]) -> list[dict[str, str]]:
+    """Turn pydantic's errors into ``[{"field", "message"}]`` without echoing the input."""
+    items = error.errors(include_input=False) if isinstance(error, ValidationError) else error
+    result = []
+    for item in items:
+        location = [str(part) for part in item.get("loc", ()) if part not in ("body",)]
+        message = str(item.get("msg", "is not valid"))
+        if item.get("type") == "missing":
+            message = "This field is required."
+        elif item.get("type") == "extra_forbidden":
+            message = "This field is not allowed here."
+        result.append({"field": ".".join(location) or "body", "message": message})
+    return result
+
+
+def invalid_request(errors: list[dict[str, str]]) -> ApiError:
+    return ApiError(400, "invalid-request", "The request is not valid.", {"errors": errors})
+
+
+async def parse_body(request: Request, model: type[Model]) -> Model:
+    raw = await request.body()
+    if not raw.strip():
+        raise invalid_request([{"field": "body", "message": "A JSON object is required."}])
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise invalid_request(
+            [{"field": "body", "message": "The body is not valid JSON."}]
+        ) from None
+    if not isinstance(data, dict):
+        raise invalid_request([{"field": "body", "message": "The body must be a JSON object."}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise invalid_request(validation_errors(error)) from None
+
+
+def body_schema(model: type[BaseModel]) -> dict[str, Any]:
+    """``openapi_extra`` for a route that reads ``model`` from its JSON body."""
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {
+                "application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}
+            },
+        }
+    }

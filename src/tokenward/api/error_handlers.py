@@ -1,0 +1,73 @@
+"""Every failure answers in the coded shape; nothing a client sends produces a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from starlette.exceptions import HTTPException
+
+from tokenward.api.bodies import validation_errors
+from tokenward.errors import ApiError, error_body
+
+__all__ = ["install_error_handlers"]
+
+log = logging.getLogger("tokenward.errors")
+
+_HTTP_CODES = {
+    404: ("not-found", "The requested resource does not exist."),
+    405: ("method-not-allowed", "This method is not allowed here."),
+    413: ("payload-too-large", "The request body is too large."),
+}
+
+
+def _json(
+    status: int,
+    code: str,
+    message: str,
+    extra: dict | None = None,  # type: ignore[type-arg]
+    headers: dict[str, str] | None = None,
+) -> JSONResponse:
+    return JSONResponse(error_body(code, message, extra), status_code=status, headers=headers)
+
+
+async def _api_error(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, ApiError)
+    return JSONResponse(error.body(), status_code=error.status, headers=error.headers or None)
+
+
+async def _validation(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, RequestValidationError)
+    errors = validation_errors(list(error.errors()))
+    return _json(400, "invalid-request", "The request is not valid.", {"errors": errors})
+
+
+async def _http(_: Request, error: Exception) -> JSONResponse:
+    assert isinstance(error, HTTPException)
+    code, message = _HTTP_CODES.get(error.status_code, ("http-error", "The request failed."))
+    return _json(error.status_code, code, message, headers=dict(error.headers or {}))
+
+
+async def _store(request: Request, error: Exception) -> JSONResponse:
+    if isinstance(error, IntegrityError):
+        return _json(409, "conflict", "The change conflicts with existing data.")
+    log.warning("store error on %s %s: %s", request.method, request.url.path, type(error).__name__)
+    return _json(503, "unavailable", "The data store cannot be reached; try again shortly.")
+
+
+async def _unexpected(request: Request, error: Exception) -> JSONResponse:
+    log.error("unhandled %s on %s %s", type(error).__name__, request.method, request.url.path)
+    return _json(500, "internal-error", "Something went wrong on our side; it has been logged.")
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    app.add_exception_handler(ApiError, _api_error)
+    app.add_exception_handler(RequestValidationError, _validation)
+    app.add_exception_handler(HTTPException, _http)
+    app.add_exception_handler(SQLAlchemyError, _store)
+    app.add_exception_handler(OSError, _store)
+    app.add_exception_handler(TimeoutError, _store)
+    app.add_exception_handler(Exception, _unexpected)

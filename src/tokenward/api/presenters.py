@@ -1,0 +1,93 @@
+"""Rows to response bodies: one place for each shape, shared by the API and the pages."""
+
+from __future__ import annotations
+
+from tokenward.api import schemas
+from tokenward.policy import Role
+from tokenward.store.tables import (
+    AuditLogEntry,
+    Membership,
+    Organization,
+    OrganizationToken,
+    PersonalToken,
+    Project,
+    User,
+)
+
+
+def user_out(user: User) -> schemas.UserOut:
+    return schemas.UserOut(id=str(user.id), email=user.email, name=user.name)
+
+
+def personal_token_out(token: PersonalToken) -> schemas.PersonalTokenOut:
+    return schemas.PersonalTokenOut(
+        id=str(token.id),
+        name=token.name,
+        scopes=token.scopes.split(),
+        token_last_characters=token.token_last_characters,
+        created_at=token.created_at,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+    )
+
+
+def organization_out(organization: Organization, role: Role | None) -> schemas.OrganizationOut:
+    return schemas.OrganizationOut(
+        id=str(organization.id),
+        slug=organization.slug,
+        name=organization.name,
+        role=role.value if role is not None else None,
+        settings=schemas.OrganizationSettingsOut(
+            allow_personal_tokens=organization.allow_personal_tokens
+        ),
+        created_at=organization.created_at,
+    )
+
+
+def member_out(membership: Membership, user: User) -> schemas.MemberOut:
+    return schemas.MemberOut(
+        id=str(membership.id),
+        user=user_out(user),
+        role=Role(membership.role).value,
+        created_at=membership.created_at,
+    )
+
+
+def organization_token_out(
+    token: OrganizationToken, creator: User | None
+) -> schemas.OrganizationTokenOut:
+    return schemas.OrganizationTokenOut(
+        id=str(token.id),
+        name=token.name,
+        scopes=token.scopes.split(),
+        token_last_characters=token.token_last_characters,
+        created_at=token.created_at,
+        created_by=user_out(creator) if creator is not None else None,
+        expires_at=token.expires_at,
+        last_used_at=token.last_used_at,
+    )
+
+
+def project_out(project: Project, organization: Organization) -> schemas.ProjectOut:
+    return schemas.ProjectOut(
+        id=str(project.id),
+        slug=project.slug,
+        name=project.name,
+        organization=organization.slug,
+        created_at=project.created_at,
+    )
+
+
+def audit_entry_out(entry: AuditLogEntry) -> schemas.AuditEntryOut:
+    return schemas.AuditEntryOut(
+        id=str(entry.id),
+        event=entry.event,
+        actor=schemas.ActorOut(
+            type="org_token" if entry.actor_type == "org_token" else "user",
+            id=entry.actor_id,
+            name=entry.actor_name,
+        ),
+        ip_address=entry.ip_address,
+        created_at=entry.created_at,
+        data=entry.data,
+    )

@@ -1,0 +1,76 @@
+"""Projects: by organization slug, or by id, where the organization is known only after loading."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from tokenward.actions.projects import create_project, delete_project, projects_of, rename_project
+from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.docs import GATED, errors
+from tokenward.api.pagination import PageQuery, paginate
+from tokenward.api.presenters import project_out
+from tokenward.api.schemas import ProjectCreate, ProjectOut, ProjectUpdate
+from tokenward.auth.gate import (
+    OrganizationContext,
+    ProjectContext,
+    organization_access,
+    project_access,
+)
+from tokenward.store.tables import Project
+
+router = APIRouter(prefix="/api/0", tags=["projects"])
+
+
+@router.get(
+    "/organizations/{org}/projects/", response_model=list[ProjectOut], responses=errors(400, *GATED)
+)
+async def list_projects(
+    request: Request,
+    response: Response,
+    page: PageQuery,
+    context: OrganizationContext = organization_access("project:read"),
+) -> list[ProjectOut]:
+    query = projects_of(context.organization.id)
+    rows = await paginate(context.db, query, Project.id, page, request, response)
+    return [project_out(row[0], context.organization) for row in rows]
+
+
+@router.post(
+    "/organizations/{org}/projects/",
+    status_code=201,
+    response_model=ProjectOut,
+    responses=errors(400, 409, *GATED),
+    openapi_extra=body_schema(ProjectCreate),
+)
+async def create(
+    request: Request,
+    context: OrganizationContext = organization_access("project:write"),
+) -> ProjectOut:
+    body = await parse_body(request, ProjectCreate)
+    project = await create_project(context, slug=body.slug, name=body.name)
+    return project_out(project, context.organization)
+
+
+@router.get("/projects/{project_id}/", response_model=ProjectOut, responses=errors(*GATED))
+async def read(context: ProjectContext = project_access("project:read")) -> ProjectOut:
+    return project_out(context.loaded_project, context.organization)
+
+
+@router.put(
+    "/projects/{project_id}/",
+    response_model=ProjectOut,
+    responses=errors(400, *GATED),
+    openapi_extra=body_schema(ProjectUpdate),
+)
+async def update(
+    request: Request, context: ProjectContext = project_access("project:write")
+) -> ProjectOut:
+    body = await parse_body(request, ProjectUpdate)
+    project = await rename_project(context, name=body.name)
+    return project_out(project, context.organization)
+
+
+@router.delete("/projects/{project_id}/", status_code=204, responses=errors(*GATED))
+async def delete(context: ProjectContext = project_access("project:admin")) -> Response:
+    await delete_project(context)
+    return Response(status_code=204)

@@ -1,0 +1,81 @@
+"""The caller as a user: who am I, and my personal tokens (managed only from a session)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.actions.accounts import (
+    mint_personal_token,
+    personal_tokens_of,
+    revoke_personal_token,
+)
+from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.docs import AUTHENTICATED, errors
+from tokenward.api.pagination import PageQuery, paginate
+from tokenward.api.presenters import personal_token_out
+from tokenward.api.schemas import (
+    PersonalTokenCreate,
+    PersonalTokenCreated,
+    PersonalTokenOut,
+    UserOut,
+)
+from tokenward.auth.gate import database, user_level
+from tokenward.auth.principal import Principal
+from tokenward.store.tables import PersonalToken
+
+router = APIRouter(prefix="/api/0/users/me", tags=["users"])
+
+
+def _user_id(principal: Principal) -> int:
+    assert principal.user is not None
+    return principal.user.id
+
+
+@router.get("/", response_model=UserOut, responses=errors(*AUTHENTICATED))
+async def me(principal: Principal = user_level()) -> UserOut:
+    user = principal.user
+    assert user is not None
+    return UserOut(id=str(user.id), email=user.email, name=user.name)
+
+
+@router.get("/tokens/", response_model=list[PersonalTokenOut], responses=errors(400, 401, 403))
+async def list_personal_tokens(
+    request: Request,
+    response: Response,
+    page: PageQuery,
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> list[PersonalTokenOut]:
+    query = personal_tokens_of(_user_id(principal))
+    rows = await paginate(db, query, PersonalToken.id, page, request, response)
+    return [personal_token_out(row[0]) for row in rows]
+
+
+@router.post(
+    "/tokens/",
+    status_code=201,
+    response_model=PersonalTokenCreated,
+    responses=errors(400, *AUTHENTICATED),
+    openapi_extra=body_schema(PersonalTokenCreate),
+)
+async def create_personal_token(
+    request: Request,
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> PersonalTokenCreated:
+    body = await parse_body(request, PersonalTokenCreate)
+    token, secret = await mint_personal_token(
+        db, _user_id(principal), name=body.name, scopes=body.scopes, expires_at=body.expires_at
+    )
+    return PersonalTokenCreated(**personal_token_out(token).model_dump(), token=secret)
+
+
+@router.delete("/tokens/{token_id}/", status_code=204, responses=errors(404, *AUTHENTICATED))
+async def delete_personal_token(
+    token_id: str,
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> Response:
+    await revoke_personal_token(db, _user_id(principal), token_id)
+    return Response(status_code=204)

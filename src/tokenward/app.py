@@ -1,0 +1,77 @@
+"""``create_app(settings)``: wires the store, the authentication middleware and the routers."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+
+from tokenward import __version__
+from tokenward.api import api_router
+from tokenward.api.error_handlers import install_error_handlers
+from tokenward.api.schemas import REQUEST_MODELS
+from tokenward.auth.authenticator import Authenticator
+from tokenward.auth.inventory import undeclared_routes
+from tokenward.auth.middleware import AuthenticationMiddleware
+from tokenward.auth.sessions import SessionCookies
+from tokenward.config import Settings
+from tokenward.store.engine import Store
+
+__all__ = ["create_app"]
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """The generated schema, plus the request bodies we validate ourselves, minus FastAPI's 422."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    schema = get_openapi(
+        title="Tokenward",
+        version=__version__,
+        routes=app.routes,
+        description="Organizations decide which API tokens may act on them.",
+    )
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    for model in REQUEST_MODELS:
+        model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        components.update(model_schema.pop("$defs", {}))
+        components[model.__name__] = model_schema
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            operation.get("responses", {}).pop("422", None)
+    for name in ("HTTPValidationError", "ValidationError"):
+        components.pop(name, None)
+    app.openapi_schema = schema
+    return schema
+
+
+def create_app(settings: Settings) -> FastAPI:
+    store = Store(settings.database_url)
+    cookies = SessionCookies(settings.secret_key)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        await store.close()
+
+    app = FastAPI(
+        title="Tokenward",
+        version=__version__,
+        docs_url=None,
+        redoc_url=None,
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.store = store
+    app.state.cookies = cookies
+    install_error_handlers(app)
+    app.include_router(api_router)
+    app.add_middleware(AuthenticationMiddleware, authenticator=Authenticator(store, cookies))
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+
+    missing = undeclared_routes(app)
+    if missing:
+        raise RuntimeError(f"routes without a declared access check: {missing}")
+    return app

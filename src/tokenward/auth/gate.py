@@ -1,0 +1,251 @@
+"""The organization gate: every route declares its access, and organization routes pass ``decide``.
+
+Routes depend on exactly one of ``public()``, ``user_level(...)``, ``organization_access(...)`` or
+``project_access(...)``. Each returns a FastAPI dependency marked with its kind, so the route
+inventory (``route_access``) can prove that no route forgot the check. Organization access reads
+the organization and the caller's membership in one query and asks ``policy.decide``; routes that
+only learn the organization after loading an object (``/projects/{id}/``) do the same with that
+object's organization.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.auth.middleware import AUTHENTICATION_KEY
+from tokenward.auth.principal import ANONYMOUS, Authentication, Principal
+from tokenward.errors import ApiError
+from tokenward.policy import (
+    Decision,
+    OrganizationPolicy,
+    Requirement,
+    Role,
+    decide,
+)
+from tokenward.store.engine import Store
+from tokenward.store.gatekeeping import find_organization_with_role, find_project_with_role
+from tokenward.store.tables import Organization, Project
+
+__all__ = [
+    "ACCESS_ATTRIBUTE",
+    "Access",
+    "OrganizationContext",
+    "ProjectContext",
+    "Refinement",
+    "authentication_of",
+    "client_ip",
+    "database",
+    "organization_access",
+    "policy_of",
+    "project_access",
+    "public",
+    "raise_for",
+    "require_principal",
+    "user_level",
+]
+
+Access = Literal["public", "user", "organization"]
+ACCESS_ATTRIBUTE = "__tokenward_access__"
+
+# Given the route's requirement and the request body (parsed JSON, or None), a refinement returns
+# a stricter requirement, e.g. owner + session when the body touches security settings.
+Refinement = Callable[[Requirement, Any], Requirement]
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationContext:
+    """An organization the caller has been allowed into, and what the caller may do there."""
+
+    db: AsyncSession
+    principal: Principal
+    organization: Organization
+    role: Role | None
+    scopes: frozenset[str]
+    ip_address: str | None
+
+    def require(self, requirement: Requirement) -> None:
+        """Ask the rule again with a stricter requirement known only after loading an object."""
+        decision = decide(
+            self.principal.credential, policy_of(self.organization), self.role, requirement
+        )
+        raise_for(decision)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectContext(OrganizationContext):
+    project: Project | None = None
+
+    @property
+    def loaded_project(self) -> Project:
+        assert self.project is not None
+        return self.project
+
+
+def _mark(kind: Access, dependency: Callable[..., Any]) -> Any:
+    setattr(dependency, ACCESS_ATTRIBUTE, kind)
+    return Depends(dependency)
+
+
+def authentication_of(request: Request) -> Authentication:
+    found = request.scope.get("state", {}).get(AUTHENTICATION_KEY)
+    return found if isinstance(found, Authentication) else ANONYMOUS
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def require_principal(request: Request) -> Principal:
+    authentication = authentication_of(request)
+    if authentication.error is not None:
+        raise authentication.error
+    if authentication.principal is None:
+        raise ApiError(
+            401,
+            "authentication-required",
+            "Sign in, or send 'Authorization: Bearer <token>'.",
+        )
+    return authentication.principal
+
+
+async def database(request: Request) -> AsyncIterator[AsyncSession]:
+    store: Store = request.app.state.store
+    async with store.session() as session:
+        yield session
+
+
+def policy_of(organization: Organization) -> OrganizationPolicy:
+    return OrganizationPolicy(
+        organization_id=str(organization.id),
+        slug=organization.slug,
+        allow_personal_tokens=organization.allow_personal_tokens,
+    )
+
+
+def raise_for(decision: Decision) -> None:
+    if not decision.allowed:
+        assert decision.code is not None
+        raise ApiError(decision.status, decision.code, decision.message, decision.extra)
+
+
+def _role(stored: str | None) -> Role | None:
+    return Role(stored) if stored is not None else None
+
+
+async def _json_or_none(request: Request) -> Any:
+    try:
+        return json.loads(await request.body())
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+def public() -> Any:
+    """A route anyone may call; it reads no organization data."""
+
+    async def public_access() -> None:
+        return None
+
+    return _mark("public", public_access)
+
+
+def user_level(*, session_only: bool = False, allow_organization_token: bool = False) -> Any:
+    """A route about the caller, not an organization. Returns the ``Principal``."""
+
+    async def user_access(request: Request) -> Principal:
+        principal = require_principal(request)
+        if principal.user is None and not allow_organization_token:
+            raise ApiError(
+                403,
+                "user-required",
+                "This endpoint is about a user; organization tokens have none.",
+            )
+        if session_only and not principal.is_session:
+            raise ApiError(
+                403,
+                "session-required",
+                "This action needs a signed-in browser session; API tokens cannot perform it.",
+            )
+        return principal
+
+    return _mark("user", user_access)
+
+
+async def _admit(
+    request: Request,
+    requirement: Requirement,
+    refine: Refinement | None,
+    principal: Principal,
+    organization: Organization | None,
+    stored_role: str | None,
+) -> tuple[Organization, Role | None, frozenset[str]]:
+    role = _role(stored_role) if principal.user is not None else None
+    policy = policy_of(organization) if organization is not None else None
+    if refine is not None and policy is not None:
+        requirement = refine(requirement, await _json_or_none(request))
+    decision = decide(principal.credential, policy, role, requirement)
+    raise_for(decision)
+    assert organization is not None
+    return organization, role, decision.scopes
+
+
+def organization_access(
+    scope: str | None,
+    *,
+    session_only: bool = False,
+    minimum_role: Role | None = None,
+    refine: Refinement | None = None,
+) -> Any:
+    """A route under ``/organizations/{org}/``. Returns an ``OrganizationContext``."""
+    requirement = Requirement(scope, session_only, minimum_role)
+
+    async def organization_gate(
+        request: Request, org: str, db: AsyncSession = Depends(database)
+    ) -> OrganizationContext:
+        principal = require_principal(request)
+        user_id = principal.user.id if principal.user is not None else None
+        found = await find_organization_with_role(db, org, user_id)
+        organization, stored_role = found if found is not None else (None, None)
+        admitted, role, scopes = await _admit(
+            request, requirement, refine, principal, organization, stored_role
+        )
+        return OrganizationContext(db, principal, admitted, role, scopes, client_ip(request))
+
+    return _mark("organization", organization_gate)
+
+
+def project_access(scope: str) -> Any:
+    """A route under ``/projects/{project_id}/``: its organization passes the same gate."""
+    requirement = Requirement(scope)
+
+    async def project_gate(
+        request: Request, project_id: str, db: AsyncSession = Depends(database)
+    ) -> ProjectContext:
+        principal = require_principal(request)
+        user_id = principal.user.id if principal.user is not None else None
+        found = None
+        if project_id.isdigit() and len(project_id) < 19:
+            found = await find_project_with_role(db, int(project_id), user_id)
+        project, organization, stored_role = found if found is not None else (None, None, None)
+        admitted, role, scopes = await _admit(
+            request, requirement, None, principal, organization, stored_role
+        )
+        return ProjectContext(
+            db, principal, admitted, role, scopes, client_ip(request), project=project
+        )
+
+    return _mark("organization", project_gate)
+
+
+def route_access(dependencies: list[Callable[..., Awaitable[Any] | Any]]) -> list[Access]:
+    """The access kinds declared by a route's dependency callables (used by the inventory)."""
+    return [
+        getattr(call, ACCESS_ATTRIBUTE)
+        for call in dependencies
+        if getattr(call, ACCESS_ATTRIBUTE, None) is not None
+    ]

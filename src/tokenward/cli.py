@@ -1,0 +1,169 @@
+"""Command line: ``tokenward serve | migrate | createuser``."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import getpass
+import sys
+from collections.abc import Sequence
+
+from tokenward.config import ConfigurationError, Settings
+
+__all__ = ["main"]
+
+
+def _settings() -> Settings:
+    try:
+        return Settings.from_environment()
+    except ConfigurationError as error:
+        raise SystemExit(f"tokenward: {error}") from None
+
+
+async def _migrate(settings: Settings) -> None:
+    from tokenward.store.engine import Store
+    from tokenward.store.migrate import upgrade
+
+    store = Store(settings.database_url)
+    try:
+        await upgrade(store.engine)
+    finally:
+        await store.close()
+
+
+def _run_migrations(settings: Settings) -> None:
+    try:
+        asyncio.run(_migrate(settings))
+    except (OSError, ConnectionError) as error:
+        raise SystemExit(f"tokenward: cannot reach the database: {error}") from None
+
+
+def _describe_database(settings: Settings) -> str:
+    url = settings.database_url
+    if "@" in url:  # hide any password in postgresql://user:password@host/db
+        scheme, _, rest = url.partition("://")
+        url = f"{scheme}://…@{rest.split('@', 1)[1]}"
+    return url
+
+
+def command_migrate(_: argparse.Namespace) -> int:
+    settings = _settings()
+    _run_migrations(settings)
+    print(f"Migrations applied to {_describe_database(settings)}")
+    return 0
+
+
+def command_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from tokenward.app import create_app
+
+    settings = _settings()
+    if not args.no_migrate:
+        _run_migrations(settings)
+    app = create_app(settings)
+    url = f"http://{args.host}:{args.port}/"
+    print(f"Tokenward is serving {url} with {_describe_database(settings)}", flush=True)
+    print(
+        "Create the first user in another terminal with:\n"
+        "  .venv/bin/tokenward createuser --email you@example.com --password '...' --superuser",
+        flush=True,
+    )
+    uvicorn.run(
+        app,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        proxy_headers=args.proxy_headers,
+        forwarded_allow_ips=args.forwarded_allow_ips,
+        server_header=False,
+    )
+    return 0
+
+
+async def _create_user(
+    settings: Settings, email: str, password: str, name: str, superuser: bool
+) -> str:
+    from tokenward.actions.accounts import create_user
+    from tokenward.store.engine import Store
+    from tokenward.store.migrate import upgrade
+
+    store = Store(settings.database_url)
+    try:
+        await upgrade(store.engine)
+        async with store.session() as db:
+            user = await create_user(
+                db, email=email, password=password, name=name, superuser=superuser
+            )
+            return user.email
+    finally:
+        await store.close()
+
+
+def command_createuser(args: argparse.Namespace) -> int:
+    from tokenward.errors import ApiError
+
+    settings = _settings()
+    email = args.email or input("Email: ").strip()
+    password = args.password
+    if password is None:
+        password = getpass.getpass("Password: ")
+        if getpass.getpass("Password (again): ") != password:
+            print("tokenward: the passwords do not match", file=sys.stderr)
+            return 1
+    name = args.name if args.name is not None else ("" if args.email else input("Name: ").strip())
+    try:
+        created = asyncio.run(_create_user(settings, email, password, name, args.superuser))
+    except ApiError as error:
+        detail = error.extra.get("errors", [{}])[0].get("message") if error.extra else None
+        reason = f"{error.message} ({detail})" if detail else error.message
+        print(f"tokenward: {reason}", file=sys.stderr)
+        return 1
+    except (OSError, ConnectionError) as error:
+        print(f"tokenward: cannot reach the database: {error}", file=sys.stderr)
+        return 1
+    print(f"Created user {created}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="tokenward", description="Organizations decide which API tokens may act on them."
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the HTTP server (API and pages)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
+    serve.add_argument(
+        "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]
+    )
+    serve.add_argument(
+        "--proxy-headers",
+        action="store_true",
+        help="trust X-Forwarded-For/-Proto from --forwarded-allow-ips",
+    )
+    serve.add_argument("--forwarded-allow-ips", default="127.0.0.1")
+    serve.set_defaults(handler=command_serve)
+
+    migrate = commands.add_parser("migrate", help="apply pending migrations and exit")
+    migrate.set_defaults(handler=command_migrate)
+
+    createuser = commands.add_parser("createuser", help="create a user")
+    createuser.add_argument("--email")
+    createuser.add_argument("--password")
+    createuser.add_argument("--name")
+    createuser.add_argument("--superuser", action="store_true")
+    createuser.set_defaults(handler=command_createuser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    result: int = args.handler(args)
+    return result
+
+
+if __name__ == "__main__":
+    sys.exit(main())

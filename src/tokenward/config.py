@@ -1,0 +1,104 @@
+"""Settings, read from the environment (and an optional ``.env`` file in the working directory)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["ConfigurationError", "Settings", "normalize_database_url"]
+
+DEFAULT_DATABASE_URL = "sqlite:///./tokenward.db"
+
+
+class ConfigurationError(RuntimeError):
+    pass
+
+
+def normalize_database_url(url: str) -> str:
+    """Map the URLs people write to the async drivers Tokenward uses."""
+    for plain, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(plain):
+            return driver + url[len(plain) :]
+    if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        return url
+    raise ConfigurationError(
+        "TOKENWARD_DATABASE_URL must start with sqlite:/// or postgresql:// "
+        "(e.g. sqlite:///./tokenward.db or postgresql://user@127.0.0.1/tokenward)"
+    )
+
+
+def _sqlite_path(url: str) -> Path | None:
+    prefix = "sqlite+aiosqlite:///"
+    if not url.startswith(prefix) or url.endswith(":memory:"):
+        return None
+    return Path(url[len(prefix) :])
+
+
+def _read_dotenv(path: Path) -> dict[str, str]:
+    values: dict[str, str] = {}
+    if not path.is_file():
+        return values
+    for line in path.read_text(encoding="utf-8").splitlines():
+        line = line.strip()
+        if not line or line.startswith("#") or "=" not in line:
+            continue
+        key, _, value = line.partition("=")
+        values[key.strip()] = value.strip().strip("'\"")
+    return values
+
+
+def _stored_secret_key(database_path: Path) -> str:
+    """Generate the secret once and keep it beside the SQLite file, readable by its owner only."""
+    key_path = database_path.with_name(database_path.name + ".secret")
+    if key_path.exists():
+        return key_path.read_text(encoding="ascii").strip()
+    key_path.parent.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(48)
+    fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="ascii") as handle:
+        handle.write(key + "\n")
+    return key
+
+
+def _truthy(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str
+    secret_key: str
+    cookie_secure: bool = False
+    session_max_age_seconds: int = 14 * 24 * 3600
+
+    def __repr__(self) -> str:
+        return f"Settings(database_url={self.database_url!r}, cookie_secure={self.cookie_secure})"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @classmethod
+    def from_environment(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = {**_read_dotenv(Path(".env")), **(os.environ if environ is None else environ)}
+        url = normalize_database_url(env.get("TOKENWARD_DATABASE_URL") or DEFAULT_DATABASE_URL)
+        secret = env.get("TOKENWARD_SECRET_KEY", "")
+        if not secret:
+            path = _sqlite_path(url)
+            if path is None:
+                raise ConfigurationError(
+                    "TOKENWARD_SECRET_KEY is required with PostgreSQL: set the same long random "
+                    "value on every server process"
+                )
+            secret = _stored_secret_key(path)
+        return cls(
+            database_url=url,
+            secret_key=secret,
+            cookie_secure=_truthy(env.get("TOKENWARD_COOKIE_SECURE")),
+        )

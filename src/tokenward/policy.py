@@ -1,0 +1,196 @@
+"""The rule: may this credential act in this organization? Pure; imports nothing of ours.
+
+``decide`` is the only place that answers that question. Every entry point (API routes by
+organization slug, routes that find the organization by loading an object, organization lists,
+web pages) asks it and acts on its ``Decision``. The order of its checks is part of the contract:
+membership (404, so outsiders learn nothing) -> scope -> session and role rules -> the
+organization's token policy.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Any
+
+__all__ = [
+    "ALL_SCOPES",
+    "ROLE_SCOPES",
+    "Credential",
+    "CredentialKind",
+    "Decision",
+    "OrganizationPolicy",
+    "Requirement",
+    "Role",
+    "decide",
+    "effective_scopes",
+    "role_needed_to_manage",
+]
+
+
+class Role(enum.Enum):
+    MEMBER = "member"
+    MANAGER = "manager"
+    OWNER = "owner"
+
+    @property
+    def rank(self) -> int:
+        return _ROLE_RANK[self]
+
+
+_ROLE_RANK = {Role.MEMBER: 0, Role.MANAGER: 1, Role.OWNER: 2}
+
+ALL_SCOPES: frozenset[str] = frozenset(
+    {
+        "org:read",
+        "org:write",
+        "org:admin",
+        "member:read",
+        "member:write",
+        "member:admin",
+        "project:read",
+        "project:write",
+        "project:admin",
+    }
+)
+_MEMBER_SCOPES = frozenset({"org:read", "member:read", "project:read", "project:write"})
+_MANAGER_SCOPES = _MEMBER_SCOPES | {"org:write", "member:write", "member:admin", "project:admin"}
+ROLE_SCOPES: Mapping[Role, frozenset[str]] = MappingProxyType(
+    {Role.MEMBER: _MEMBER_SCOPES, Role.MANAGER: _MANAGER_SCOPES, Role.OWNER: ALL_SCOPES}
+)
+
+
+class CredentialKind(enum.Enum):
+    SESSION = "session"
+    PERSONAL_TOKEN = "personal-token"
+    ORGANIZATION_TOKEN = "organization-token"
+
+
+@dataclass(frozen=True, slots=True)
+class Credential:
+    """What the rule needs to know about the caller's credential, nothing more.
+
+    ``scopes`` are the token's own scopes (a session carries every scope; its role limits it).
+    ``organization_id`` binds an organization token to its one organization.
+    """
+
+    kind: CredentialKind
+    scopes: frozenset[str] = ALL_SCOPES
+    organization_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationPolicy:
+    organization_id: str
+    slug: str
+    allow_personal_tokens: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Requirement:
+    """What an operation needs: a scope (or none), a browser session, a minimum role."""
+
+    scope: str | None = None
+    session_only: bool = False
+    minimum_role: Role | None = None
+
+    def tightened(
+        self, *, session_only: bool = False, minimum_role: Role | None = None
+    ) -> Requirement:
+        role = self.minimum_role
+        if minimum_role is not None and (role is None or minimum_role.rank > role.rank):
+            role = minimum_role
+        return Requirement(self.scope, self.session_only or session_only, role)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    allowed: bool
+    status: int = 200
+    code: str | None = None
+    message: str = ""
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    scopes: frozenset[str] = frozenset()
+
+
+_NOT_FOUND = Decision(False, 404, "not-found", "The requested resource does not exist.")
+
+
+def effective_scopes(credential: Credential, role: Role | None) -> frozenset[str]:
+    if credential.kind is CredentialKind.ORGANIZATION_TOKEN:
+        return credential.scopes
+    if role is None:
+        return frozenset()
+    return credential.scopes & ROLE_SCOPES[role]
+
+
+def decide(
+    credential: Credential,
+    organization: OrganizationPolicy | None,
+    role: Role | None,
+    requirement: Requirement,
+) -> Decision:
+    """Decide whether ``credential`` may do what ``requirement`` asks in ``organization``.
+
+    ``role`` is the caller's membership role there, or None when the caller is not a member
+    (always None for organization tokens, which have no user).
+    """
+    if organization is None:
+        return _NOT_FOUND
+    if credential.kind is CredentialKind.ORGANIZATION_TOKEN:
+        if credential.organization_id != organization.organization_id:
+            return _NOT_FOUND
+    elif role is None:
+        return _NOT_FOUND
+
+    scopes = effective_scopes(credential, role)
+    if requirement.scope is not None and requirement.scope not in scopes:
+        return Decision(
+            False,
+            403,
+            "insufficient-scope",
+            f"This credential lacks the '{requirement.scope}' scope in this organization.",
+            {"required": requirement.scope},
+        )
+    if requirement.session_only and credential.kind is not CredentialKind.SESSION:
+        return Decision(
+            False,
+            403,
+            "session-required",
+            "This action needs a signed-in browser session; API tokens cannot perform it.",
+        )
+    if requirement.minimum_role is not None and (
+        role is None or role.rank < requirement.minimum_role.rank
+    ):
+        needed = requirement.minimum_role.value
+        return Decision(
+            False,
+            403,
+            "forbidden",
+            f"Only an organization {needed} may do this.",
+            {"required_role": needed},
+        )
+    if credential.kind is CredentialKind.PERSONAL_TOKEN and not organization.allow_personal_tokens:
+        return Decision(
+            False,
+            403,
+            "personal-token-denied",
+            f"The organization '{organization.slug}' does not allow personal API tokens. "
+            "Ask an organization owner or manager for an organization token, "
+            "or sign in with a browser session.",
+            {"organization": organization.slug},
+        )
+    return Decision(True, 200, scopes=scopes)
+
+
+def role_needed_to_manage(target_role: Role | None, new_role: Role | None) -> Role | None:
+    """The minimum role needed to give ``new_role`` to, or change or remove, a ``target_role``.
+
+    Owners are managed only by owners: adding or promoting an owner, demoting an owner or removing
+    one all need the owner role. Anything else needs no more than the route's scope.
+    """
+    if target_role is Role.OWNER or new_role is Role.OWNER:
+        return Role.OWNER
+    return None

@@ -1,0 +1,43 @@
+"""Append and read the organization's audit log. Entries never hold a secret."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.store.tables import AuditLogEntry
+
+__all__ = ["record_event", "select_entries"]
+
+
+def record_event(
+    session: AsyncSession,
+    *,
+    organization_id: int,
+    event: str,
+    actor_type: str,
+    actor_id: str | None,
+    actor_name: str,
+    ip_address: str | None,
+    data: dict[str, Any],
+) -> AuditLogEntry:
+    entry = AuditLogEntry(
+        organization_id=organization_id,
+        event=event,
+        actor_type=actor_type,
+        actor_id=actor_id,
+        actor_name=actor_name[:254],
+        ip_address=ip_address,
+        data=data,
+    )
+    session.add(entry)
+    return entry
+
+
+def select_entries(organization_id: int, event: str | None = None) -> Any:
+    query = select(AuditLogEntry).where(AuditLogEntry.organization_id == organization_id)
+    if event:
+        query = query.where(AuditLogEntry.event == event)
+    return query

@@ -1,0 +1,39 @@
+"""The one query the gate needs: an organization (by slug, or via an object in it) with the
+caller's membership role there. Outsiders get the organization with no role."""
+
+from __future__ import annotations
+
+from sqlalchemy import Select, and_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.store.tables import Membership, Organization, Project
+
+__all__ = ["find_organization_with_role", "find_project_with_role"]
+
+
+def _with_role(user_id: int | None) -> Select[Organization, str | None]:
+    membership = and_(
+        Membership.organization_id == Organization.id,
+        Membership.user_id == (user_id if user_id is not None else -1),
+    )
+    return select(Organization, Membership.role).outerjoin(Membership, membership)
+
+
+async def find_organization_with_role(
+    session: AsyncSession, slug: str, user_id: int | None
+) -> tuple[Organization, str | None] | None:
+    row = (await session.execute(_with_role(user_id).where(Organization.slug == slug))).first()
+    return (row[0], row[1]) if row else None
+
+
+async def find_project_with_role(
+    session: AsyncSession, project_id: int, user_id: int | None
+) -> tuple[Project, Organization, str | None] | None:
+    query = (
+        _with_role(user_id)
+        .add_columns(Project)
+        .join(Project, Project.organization_id == Organization.id)
+        .where(Project.id == project_id)
+    )
+    row = (await session.execute(query)).first()
+    return (row[2], row[0], row[1]) if row else None

@@ -1,0 +1,72 @@
+"""Fixtures: one live server per backend (SQLite file, and a PostgreSQL database created for the
+session and dropped after), shared by every API test; each test makes its own users and data."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+
+from tests.support import POSTGRES_ADMIN_URL, LiveServer, World, _migrate, run_async
+from tokenward.config import Settings, normalize_database_url
+
+BACKENDS = [
+    b for b in os.environ.get("TOKENWARD_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
+]
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+def _postgres_database() -> Iterator[str]:
+    name = f"tokenward_test_{uuid.uuid4().hex[:12]}"
+    try:
+        run_async(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(f"PostgreSQL is needed for these tests and is not reachable: {error}")
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield normalize_database_url(f"{base}/{name}")
+    finally:
+        run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def database_urls() -> Iterator[dict[str, str]]:
+    with tempfile.TemporaryDirectory(prefix="tokenward-test-") as directory:
+        urls = {"sqlite": f"sqlite+aiosqlite:///{Path(directory) / 'test.db'}"}
+        postgres = _postgres_database() if "postgresql" in BACKENDS else None
+        if postgres is not None:
+            urls["postgresql"] = next(postgres)
+        try:
+            yield urls
+        finally:
+            if postgres is not None:
+                next(postgres, None)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def server(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[LiveServer]:
+    url = database_urls[request.param]
+    run_async(_migrate(url))
+    live = LiveServer(Settings(database_url=url, secret_key="test-secret-" + uuid.uuid4().hex))
+    live.start()
+    yield live
+    live.stop()
+
+
+@pytest.fixture
+def world(server: LiveServer) -> Iterator[World]:
+    world = World(server)
+    yield world
+    world.close()

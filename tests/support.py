@@ -1,0 +1,230 @@
+"""Test helpers: a live server per backend, HTTP clients for each kind of caller, factories."""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import os
+import socket
+import threading
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import uvicorn
+
+from tokenward.actions.accounts import create_user
+from tokenward.app import create_app
+from tokenward.config import Settings
+from tokenward.store.engine import Store
+from tokenward.store.migrate import upgrade
+
+POSTGRES_ADMIN_URL = os.environ.get(
+    "TOKENWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
+)
+PASSWORD = "correct horse battery staple"
+_counter = itertools.count()
+
+
+def unique(prefix: str) -> str:
+    """A slug-safe unique name, so tests share one database without seeing each other's data."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+class LiveServer:
+    """A real uvicorn server on loopback, in a thread, over one test database."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.app = create_app(settings)
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        config = uvicorn.Config(
+            self.app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="on"
+        )
+        self.server = uvicorn.Server(config)
+        self.thread = threading.Thread(target=self.server.run, daemon=True)
+
+    def start(self) -> LiveServer:
+        self.thread.start()
+        deadline = time.monotonic() + 20
+        while not self.server.started:
+            if time.monotonic() > deadline or not self.thread.is_alive():
+                raise RuntimeError("the test server did not start")
+            time.sleep(0.02)
+        return self
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=20)
+
+
+def run_async(coroutine: Any) -> Any:
+    return asyncio.run(coroutine)
+
+
+async def _migrate(database_url: str) -> None:
+    store = Store(database_url)
+    try:
+        await upgrade(store.engine)
+    finally:
+        await store.close()
+
+
+async def _create_user(database_url: str, email: str, name: str) -> None:
+    store = Store(database_url)
+    try:
+        async with store.session() as db:
+            await create_user(db, email=email, password=PASSWORD, name=name)
+    finally:
+        await store.close()
+
+
+@dataclass
+class UserAccount:
+    email: str
+    name: str
+    password: str = PASSWORD
+
+
+class ApiClient:
+    """An HTTP client acting as one caller: anonymous, a browser session, or a bearer token."""
+
+    def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
+        self.http = httpx.Client(base_url=base_url, timeout=30, headers=headers or {})
+
+    def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        return self.http.request(method, path, **kwargs)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("GET", path, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("POST", path, **kwargs)
+
+    def put(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("PUT", path, **kwargs)
+
+    def delete(self, path: str, **kwargs: Any) -> httpx.Response:
+        return self.request("DELETE", path, **kwargs)
+
+    def close(self) -> None:
+        self.http.close()
+
+
+class World:
+    """Factories bound to one live server: users, sessions, tokens, organizations."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.server = server
+        self.clients: list[ApiClient] = []
+
+    def client(self, headers: dict[str, str] | None = None) -> ApiClient:
+        client = ApiClient(self.server.url, headers)
+        self.clients.append(client)
+        return client
+
+    def anonymous(self) -> ApiClient:
+        return self.client()
+
+    def bearer(self, token: str) -> ApiClient:
+        return self.client({"Authorization": f"Bearer {token}"})
+
+    def user(self, name: str = "") -> UserAccount:
+        email = f"{unique('user')}@example.com"
+        name = name or f"User {next(_counter)}"
+        run_async(_create_user(self.server.settings.database_url, email, name))
+        return UserAccount(email, name)
+
+    def login(self, account: UserAccount) -> ApiClient:
+        client = self.client()
+        response = client.post(
+            "/api/0/auth/login/", json={"email": account.email, "password": account.password}
+        )
+        assert response.status_code == 200, response.text
+        client.http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+        return client
+
+    def session(self, name: str = "") -> ApiClient:
+        return self.login(self.user(name))
+
+    def organization(self, owner: ApiClient, **settings: Any) -> str:
+        slug = unique("org")
+        response = owner.post("/api/0/organizations/", json={"slug": slug, "name": slug.title()})
+        assert response.status_code == 201, response.text
+        if settings:
+            changed = owner.put(f"/api/0/organizations/{slug}/", json={"settings": settings})
+            assert changed.status_code == 200, changed.text
+        return slug
+
+    def add_member(self, owner: ApiClient, slug: str, account: UserAccount, role: str) -> str:
+        response = owner.post(
+            f"/api/0/organizations/{slug}/members/", json={"email": account.email, "role": role}
+        )
+        assert response.status_code == 201, response.text
+        member_id: str = response.json()["id"]
+        return member_id
+
+    def personal_token(
+        self, session: ApiClient, scopes: list[str] | None = None, **extra: Any
+    ) -> str:
+        body = {"name": unique("token"), "scopes": scopes or sorted(ALL), **extra}
+        response = session.post("/api/0/users/me/tokens/", json=body)
+        assert response.status_code == 201, response.text
+        token: str = response.json()["token"]
+        return token
+
+    def organization_token(
+        self, owner: ApiClient, slug: str, scopes: list[str] | None = None
+    ) -> str:
+        body = {"name": unique("automation"), "scopes": scopes or sorted(ALL)}
+        response = owner.post(f"/api/0/organizations/{slug}/tokens/", json=body)
+        assert response.status_code == 201, response.text
+        token: str = response.json()["token"]
+        return token
+
+    def project(self, client: ApiClient, slug: str) -> str:
+        project_slug = unique("proj")
+        response = client.post(
+            f"/api/0/organizations/{slug}/projects/", json={"slug": project_slug, "name": "P"}
+        )
+        assert response.status_code == 201, response.text
+        project_id: str = response.json()["id"]
+        return project_id
+
+    def close(self) -> None:
+        for client in self.clients:
+            client.close()
+
+
+ALL = {
+    "org:read",
+    "org:write",
+    "org:admin",
+    "member:read",
+    "member:write",
+    "member:admin",
+    "project:read",
+    "project:write",
+    "project:admin",
+}
+
+
+def error_code(response: httpx.Response) -> str | None:
+    try:
+        body = response.json()
+    except ValueError:
+        return None
+    if isinstance(body, dict) and isinstance(body.get("detail"), dict):
+        code: str | None = body["detail"].get("code")
+        return code
+    return None
