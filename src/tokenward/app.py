@@ -18,6 +18,8 @@ from tokenward.auth.inventory import undeclared_routes
 from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.auth.sessions import SessionCookies
 from tokenward.config import Settings
+from tokenward.http.body_limit import BodyLimitMiddleware
+from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.store.engine import Store
 
 __all__ = ["create_app"]
@@ -68,7 +70,10 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.cookies = cookies
     install_error_handlers(app)
     app.include_router(api_router)
+    # Added last runs first: headers and the size limit wrap everything, authentication after.
     app.add_middleware(AuthenticationMiddleware, authenticator=Authenticator(store, cookies))
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
     missing = undeclared_routes(app)

@@ -76,6 +76,7 @@ class Settings:
     secret_key: str
     cookie_secure: bool = False
     session_max_age_seconds: int = 14 * 24 * 3600
+    max_body_bytes: int = 1024 * 1024
 
     def __repr__(self) -> str:
         return f"Settings(database_url={self.database_url!r}, cookie_secure={self.cookie_secure})"
