@@ -15,6 +15,7 @@ from tokenward.api.error_handlers import install_error_handlers
 from tokenward.api.schemas import REQUEST_MODELS
 from tokenward.auth.authenticator import Authenticator
 from tokenward.auth.inventory import undeclared_routes
+from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.auth.sessions import SessionCookies
 from tokenward.config import Settings
@@ -68,6 +69,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.cookies = cookies
+    app.state.login_throttle = LoginThrottle()
     install_error_handlers(app)
     app.include_router(api_router)
     # Added last runs first: headers and the size limit wrap everything, authentication after.

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward import credentials
+from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.errors import ApiError
 from tokenward.passwords import hash_password, needs_rehash, verify_password
@@ -22,6 +24,8 @@ __all__ = [
     "revoke_personal_token",
     "start_session",
 ]
+
+log = logging.getLogger("tokenward.auth")
 
 
 def normalize_email(email: str) -> str:
@@ -62,10 +66,24 @@ async def start_session(
     password: str,
     max_age: dt.timedelta,
     ip_address: str | None,
+    throttle: LoginThrottle,
 ) -> tuple[User, str]:
     """Check the password and open a session; returns the user and the new session key."""
-    user = await db.scalar(select(User).where(User.email == normalize_email(email)))
+    email = normalize_email(email)
+    wait = throttle.retry_after(ip_address, email)
+    if wait is not None:
+        log.warning("login throttled for %s from %s", email, ip_address)
+        raise ApiError(
+            429,
+            "rate-limited",
+            f"Too many failed sign-in attempts; try again in {wait} seconds.",
+            {"retry_after": wait},
+            headers={"Retry-After": str(wait)},
+        )
+    user = await db.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None:
+        throttle.record_failure(ip_address, email)
+        log.warning("failed login for %s from %s", email, ip_address)
         raise ApiError(401, "invalid-credentials", "The email or password is not correct.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

@@ -48,7 +48,7 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 @router.post(
     "/login/",
     response_model=LoginOut,
-    responses=errors(400, 401),
+    responses=errors(400, 401, 429),
     openapi_extra=body_schema(LoginRequest),
     dependencies=[public()],
 )
@@ -65,6 +65,7 @@ async def login(
         password=body.password,
         max_age=dt.timedelta(seconds=settings.session_max_age_seconds),
         ip_address=client_ip(request),
+        throttle=request.app.state.login_throttle,
     )
     set_session_cookie(request, response, key)
     return LoginOut(user=user_out(user), csrf_token=cookies.csrf_token(key))

@@ -15,6 +15,8 @@ _DESCRIPTIONS = {
     "personal-token-denied.",
     404: "not-found: no such object, or the caller is not a member of its organization.",
     409: "conflict: e.g. the slug or email is taken, or the last owner would go.",
+    413: "payload-too-large: the body is over the size limit.",
+    429: "rate-limited: too many failed attempts; see the Retry-After header.",
     503: "unavailable: the store cannot be reached.",
 }
 
