@@ -41,7 +41,7 @@ async def parse_body(request: Request, model: type[Model]) -> Model:
         raise invalid_request([{"field": "body", "message": "A JSON object is required."}])
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise invalid_request(
             [{"field": "body", "message": "The body is not valid JSON."}]
         ) from None

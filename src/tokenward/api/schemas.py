@@ -14,9 +14,7 @@ SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Slug = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=50, pattern=SLUG_PATTERN)
-]
+Slug = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=SLUG_PATTERN)]
 RoleName = Literal["member", "manager", "owner"]
 
 

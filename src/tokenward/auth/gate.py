@@ -141,7 +141,7 @@ def _role(stored: str | None) -> Role | None:
 async def _json_or_none(request: Request) -> Any:
     try:
         return json.loads(await request.body())
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):
         return None
 
 
