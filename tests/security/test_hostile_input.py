@@ -57,6 +57,7 @@ def test_odd_authorization_headers_are_invalid_tokens(world: World, authorizatio
         b'{"slug": "ok-slug", "name": "' + b"n" * 5000 + b'"}',
         b'{"slug": "ok-slug", "name": "x", "unexpected": true}',
         b"\x00\x01\x02",
+        b'{"slug": "nul-slug", "name": "a\\u0000b"}',
     ],
 )
 def test_malformed_bodies_are_invalid_requests(world: World, body: bytes) -> None:
@@ -114,6 +115,16 @@ def test_bad_pagination_queries_are_invalid_requests(world: World, query: str) -
     slug = world.organization(owner)
     response = owner.get(f"/api/0/organizations/{slug}/projects/?{query}")
     assert_coded_4xx(response, "invalid-request")
+
+
+def test_nul_in_login_and_queries_is_refused(world: World) -> None:
+    client = world.anonymous()
+    login = client.post("/api/0/auth/login/", json={"email": "a\x00@x.io", "password": "p\x00"})
+    assert_coded_4xx(login, "invalid-request")
+    owner = world.session()
+    slug = world.organization(owner)
+    audit = owner.get(f"/api/0/organizations/{slug}/audit-logs/", params={"event": "org\x00"})
+    assert_coded_4xx(audit, "invalid-request")
 
 
 def test_garbage_session_cookies_count_as_no_session(world: World) -> None:

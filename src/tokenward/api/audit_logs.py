@@ -23,7 +23,9 @@ async def list_entries(
     response: Response,
     page: PageQuery,
     context: OrganizationContext = organization_access("org:write"),
-    event: Annotated[str | None, Query(max_length=64, description="Only this event.")] = None,
+    event: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[a-z0-9.-]+$", description="Only this event.")
+    ] = None,
 ) -> list[AuditEntryOut]:
     query = select_entries(context.organization.id, event)
     rows = await paginate(

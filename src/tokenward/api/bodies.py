@@ -35,6 +35,17 @@ def invalid_request(errors: list[dict[str, str]]) -> ApiError:
     return ApiError(400, "invalid-request", "The request is not valid.", {"errors": errors})
 
 
+def _has_nul(value: Any) -> bool:
+    """NUL never belongs in text, and PostgreSQL refuses it outright."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_has_nul(k) or _has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(_has_nul(item) for item in value)
+    return False
+
+
 async def parse_body(request: Request, model: type[Model]) -> Model:
     raw = await request.body()
     if not raw.strip():
@@ -47,6 +58,10 @@ async def parse_body(request: Request, model: type[Model]) -> Model:
         ) from None
     if not isinstance(data, dict):
         raise invalid_request([{"field": "body", "message": "The body must be a JSON object."}])
+    if _has_nul(data):
+        raise invalid_request(
+            [{"field": "body", "message": "Text may not contain NUL characters."}]
+        )
     try:
         return model.model_validate(data)
     except ValidationError as error:

@@ -7,7 +7,7 @@ import logging
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 
 from tokenward.api.bodies import validation_errors
@@ -54,6 +54,8 @@ async def _http(_: Request, error: Exception) -> JSONResponse:
 async def _store(request: Request, error: Exception) -> JSONResponse:
     if isinstance(error, IntegrityError):
         return _json(409, "conflict", "The change conflicts with existing data.")
+    if isinstance(error, DataError):  # a value the database refuses: the client's doing
+        return _json(400, "invalid-request", "The request is not valid.", {"errors": []})
     log.warning("store error on %s %s: %s", request.method, request.url.path, type(error).__name__)
     return _json(503, "unavailable", "The data store cannot be reached; try again shortly.")
 

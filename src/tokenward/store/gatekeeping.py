@@ -3,10 +3,14 @@ caller's membership role there. Outsiders get the organization with no role."""
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tokenward.store.tables import Membership, Organization, Project
+from tokenward.store.tables import SLUG_PATTERN, Membership, Organization, Project
+
+_SLUG = re.compile(SLUG_PATTERN)
 
 __all__ = ["find_organization_with_role", "find_project_with_role"]
 
@@ -22,6 +26,8 @@ def _with_role(user_id: int | None) -> Select[Organization, str | None]:
 async def find_organization_with_role(
     session: AsyncSession, slug: str, user_id: int | None
 ) -> tuple[Organization, str | None] | None:
+    if not _SLUG.fullmatch(slug):
+        return None  # cannot exist; some byte sequences (NUL) would not even reach PostgreSQL
     row = (await session.execute(_with_role(user_id).where(Organization.slug == slug))).first()
     return (row[0], row[1]) if row else None
 

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
+    "SLUG_PATTERN",
     "AuditLogEntry",
     "Base",
     "LoginSession",
@@ -41,6 +42,9 @@ NAMING_CONVENTION = {
     "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+# What a slug may be (organizations and projects): lowercase ASCII, digits and inner hyphens.
+SLUG_PATTERN = r"^[a-z0-9](?:[a-z0-9-]{0,48}[a-z0-9])?$"
 
 Identifier = BigInteger().with_variant(Integer(), "sqlite")
 
