@@ -3,6 +3,7 @@ session and dropped after), shared by every API test; each test makes its own us
 
 from __future__ import annotations
 
+import logging
 import os
 import tempfile
 import uuid
@@ -12,6 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from tests.leakwatch import WATCH, LeakWatch, LeakWatchHandler
 from tests.support import POSTGRES_ADMIN_URL, LiveServer, World, _migrate, run_async
 from tokenward.config import Settings, normalize_database_url
 
@@ -39,6 +41,23 @@ def _postgres_database() -> Iterator[str]:
         yield normalize_database_url(f"{base}/{name}")
     finally:
         run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def secrets_never_leak() -> Iterator[LeakWatch]:
+    """Fails the run if any issued token or any password shows up in a response or a log line."""
+    handler = LeakWatchHandler(WATCH)
+    root = logging.getLogger()
+    previous_level = root.level
+    root.addHandler(handler)
+    root.setLevel(logging.DEBUG)
+    for noisy in ("sqlalchemy", "asyncio", "aiosqlite", "httpcore", "hpack", "filelock"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+    yield WATCH
+    root.removeHandler(handler)
+    root.setLevel(previous_level)
+    leaks = [f"{leak.where}: {leak.what}" for leak in WATCH.leaks]
+    assert not leaks, "secrets leaked:\n" + "\n".join(leaks[:20])
 
 
 @pytest.fixture(scope="session")

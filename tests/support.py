@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import uvicorn
 
+from tests.leakwatch import WATCH
 from tokenward.actions.accounts import create_user
 from tokenward.app import create_app
 from tokenward.config import Settings
@@ -25,6 +26,7 @@ POSTGRES_ADMIN_URL = os.environ.get(
     "TOKENWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
 PASSWORD = "correct horse battery staple"
+WATCH.password(PASSWORD)
 _counter = itertools.count()
 
 
@@ -100,7 +102,12 @@ class ApiClient:
     """An HTTP client acting as one caller: anonymous, a browser session, or a bearer token."""
 
     def __init__(self, base_url: str, headers: dict[str, str] | None = None) -> None:
-        self.http = httpx.Client(base_url=base_url, timeout=30, headers=headers or {})
+        self.http = httpx.Client(
+            base_url=base_url,
+            timeout=30,
+            headers=headers or {},
+            event_hooks={"response": [WATCH.response]},
+        )
 
     def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         return self.http.request(method, path, **kwargs)

@@ -2,6 +2,7 @@ import logging
 
 import pytest
 
+from tests.leakwatch import WATCH
 from tests.support import PASSWORD, World, error_code
 from tokenward.auth.login_throttle import LoginThrottle, ThrottleLimits
 
@@ -44,6 +45,7 @@ def test_login_is_rate_limited_per_email_and_failures_are_logged_without_passwor
     account = world.user()
     client = world.anonymous()
     wrong = "not-the-password-" + "x" * 8
+    WATCH.password(wrong)
     limit = world.server.app.state.login_throttle.limits.per_email
     with caplog.at_level(logging.WARNING, logger="tokenward.auth"):
         for _ in range(limit):
