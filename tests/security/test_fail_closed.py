@@ -1,0 +1,75 @@
+"""When the store cannot be reached, Tokenward answers 503 — never an allow on a guess, never a
+stack — and recovers by itself when the store is back."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Iterator
+
+import pytest
+
+from tests.support import ApiClient, LiveServer, World, _migrate, error_code, run_async
+from tests.tcp_proxy import TcpProxy
+from tokenward.config import Settings
+
+
+@pytest.fixture
+def proxied(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, TcpProxy]]:
+    """A second server over the test PostgreSQL database, reached through a proxy we can cut."""
+    url = database_urls["postgresql"]
+    run_async(_migrate(url))
+    proxy = TcpProxy(("127.0.0.1", 5432)).start()
+    proxied_url = url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{proxy.port}/")
+    assert proxied_url != url
+    server = LiveServer(Settings(database_url=proxied_url, secret_key=uuid.uuid4().hex)).start()
+    yield server, proxy
+    proxy.cut()
+    server.stop()
+
+
+def _until(predicate: object, seconds: float = 15.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if predicate():  # type: ignore[operator]
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_store_outage_answers_503_and_recovers(proxied: tuple[LiveServer, TcpProxy]) -> None:
+    server, proxy = proxied
+    world = World(server)
+    owner = world.session("Owner")
+    slug = world.organization(owner)
+    project = world.project(owner, slug)
+    token = world.personal_token(owner, ["org:read", "project:read"])
+    bearer = world.bearer(token)
+    anonymous = world.anonymous()
+    assert bearer.get(f"/api/0/projects/{project}/").status_code == 200
+
+    proxy.cut()
+    requests: list[tuple[ApiClient, str, str]] = [
+        (bearer, "GET", f"/api/0/projects/{project}/"),
+        (bearer, "GET", f"/api/0/organizations/{slug}/"),
+        (owner, "GET", f"/api/0/organizations/{slug}/members/"),
+        (owner, "PUT", f"/api/0/organizations/{slug}/"),
+        (anonymous, "GET", "/healthz"),
+        (anonymous, "POST", "/api/0/auth/login/"),
+    ]
+    for client, method, path in requests:
+        body = {"email": "a@example.com", "password": "x"} if path.endswith("login/") else None
+        if method == "PUT":
+            body = {"settings": {"allow_personal_tokens": False}}
+        response = client.request(method, path, json=body)
+        assert response.status_code == 503, (method, path, response.status_code, response.text)
+        assert error_code(response) == "unavailable"
+        assert "Traceback" not in response.text
+
+    proxy.restore()
+    assert _until(lambda: anonymous.get("/healthz").status_code == 200)
+    assert _until(lambda: bearer.get(f"/api/0/projects/{project}/").status_code == 200)
+    # The PUT refused during the outage changed nothing.
+    settings = owner.get(f"/api/0/organizations/{slug}/").json()["settings"]
+    assert settings["allow_personal_tokens"] is True
+    world.close()
