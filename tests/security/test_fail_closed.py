@@ -17,6 +17,8 @@ from tokenward.config import Settings
 @pytest.fixture
 def proxied(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, TcpProxy]]:
     """A second server over the test PostgreSQL database, reached through a proxy we can cut."""
+    if "postgresql" not in database_urls:
+        pytest.fail("this test needs the PostgreSQL backend (TOKENWARD_TEST_BACKENDS)")
     url = database_urls["postgresql"]
     run_async(_migrate(url))
     proxy = TcpProxy(("127.0.0.1", 5432)).start()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Connection, event, text
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -18,12 +18,21 @@ SQLITE_BUSY_TIMEOUT_MS = 10_000
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
+    # Transactions are begun by ``_begin_immediate`` below, not implicitly by the driver.
+    dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()
+
+
+def _begin_immediate(connection: Connection) -> None:
+    """Take the write lock when a transaction begins, not when it first writes: a transaction
+    that read and then writes can otherwise fail at once with "database is locked" when another
+    process wrote in between; waiting at BEGIN honours the busy timeout instead."""
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def create_engine_for(database_url: str) -> AsyncEngine:
@@ -34,6 +43,7 @@ def create_engine_for(database_url: str) -> AsyncEngine:
             database_url, pool_size=1, max_overflow=0, pool_timeout=30, pool_pre_ping=False
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
+        event.listen(engine.sync_engine, "begin", _begin_immediate)
         return engine
     return create_async_engine(
         database_url,
