@@ -4,11 +4,13 @@
 organization slug, routes that find the organization by loading an object, organization lists,
 web pages) asks it and acts on its ``Decision``. The order of its checks is part of the contract:
 membership (404, so outsiders learn nothing) -> scope -> session and role rules -> the
-organization's token policy.
+organization's two-factor requirement -> its personal-token rules (revoked here, denied, lifetime
+limit; in report mode the last two let the request through and say what they would have done).
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import enum
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -21,6 +23,7 @@ __all__ = [
     "Credential",
     "CredentialKind",
     "Decision",
+    "Enforcement",
     "OrganizationPolicy",
     "Requirement",
     "Role",
@@ -79,13 +82,36 @@ class Credential:
     kind: CredentialKind
     scopes: frozenset[str] = ALL_SCOPES
     organization_id: str | None = None
+    token_id: str | None = None
+    created_at: dt.datetime | None = None
+    expires_at: dt.datetime | None = None
+    two_factor: bool = False
+
+    def lifetime_exceeds(self, days: int) -> bool:
+        """True when the token never expires or was minted to live longer than ``days``."""
+        if self.expires_at is None or self.created_at is None:
+            return True
+        return self.expires_at - self.created_at > dt.timedelta(days=days)
+
+
+class Enforcement(enum.Enum):
+    """``report`` lets personal-token requests through that the rules would refuse, and says so."""
+
+    ENFORCE = "enforce"
+    REPORT = "report"
 
 
 @dataclass(frozen=True, slots=True)
 class OrganizationPolicy:
+    """An organization's own rules for the credentials that act on it."""
+
     organization_id: str
     slug: str
     allow_personal_tokens: bool = True
+    personal_token_enforcement: Enforcement = Enforcement.ENFORCE
+    personal_token_max_lifetime_days: int | None = None
+    require_2fa: bool = False
+    revoked_personal_tokens: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +139,8 @@ class Decision:
     message: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     scopes: frozenset[str] = frozenset()
+    # In report mode: the code that enforcement would have answered with, though allowed.
+    report_only: str | None = None
 
 
 _NOT_FOUND = Decision(False, 404, "not-found", "The requested resource does not exist.")
@@ -172,17 +200,70 @@ def decide(
             f"Only an organization {needed} may do this.",
             {"required_role": needed},
         )
-    if credential.kind is CredentialKind.PERSONAL_TOKEN and not organization.allow_personal_tokens:
+    if (
+        organization.require_2fa
+        and credential.kind is not CredentialKind.ORGANIZATION_TOKEN
+        and not credential.two_factor
+    ):
+        return Decision(
+            False,
+            401,
+            "2fa-required",
+            f"The organization '{organization.slug}' requires two-factor authentication. "
+            "Enrol an authenticator app at /settings/account/security/ and sign in again.",
+            {"organization": organization.slug},
+        )
+    if credential.kind is CredentialKind.PERSONAL_TOKEN:
+        refusal = _personal_token_refusal(credential, organization)
+        if refusal is not None:
+            if (
+                refusal.code != "personal-token-revoked"
+                and organization.personal_token_enforcement is Enforcement.REPORT
+            ):
+                return Decision(True, 200, scopes=scopes, report_only=refusal.code)
+            return refusal
+    return Decision(True, 200, scopes=scopes)
+
+
+def _personal_token_refusal(
+    credential: Credential, organization: OrganizationPolicy
+) -> Decision | None:
+    """The organization's rules for personal tokens, in order; None when none refuses."""
+    slug = organization.slug
+    if (
+        credential.token_id is not None
+        and credential.token_id in organization.revoked_personal_tokens
+    ):
+        return Decision(
+            False,
+            403,
+            "personal-token-revoked",
+            f"An owner of '{slug}' revoked this token's access to the organization. It still "
+            "works in your other organizations; use an organization token here.",
+            {"organization": slug},
+        )
+    if not organization.allow_personal_tokens:
         return Decision(
             False,
             403,
             "personal-token-denied",
-            f"The organization '{organization.slug}' does not allow personal API tokens. "
+            f"The organization '{slug}' does not allow personal API tokens. "
             "Ask an organization owner or manager for an organization token, "
             "or sign in with a browser session.",
-            {"organization": organization.slug},
+            {"organization": slug},
         )
-    return Decision(True, 200, scopes=scopes)
+    days = organization.personal_token_max_lifetime_days
+    if days is not None and credential.lifetime_exceeds(days):
+        return Decision(
+            False,
+            403,
+            "personal-token-lifetime-exceeded",
+            f"The organization '{slug}' accepts personal tokens that expire within {days} days "
+            "of their creation. Create a new personal token with an expires_at no more than "
+            f"{days} days ahead, or use an organization token.",
+            {"organization": slug, "max_lifetime_days": days},
+        )
+    return None
 
 
 def role_needed_to_manage(target_role: Role | None, new_role: Role | None) -> Role | None:
