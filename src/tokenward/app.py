@@ -12,15 +12,21 @@ from fastapi.openapi.utils import get_openapi
 from tokenward import __version__
 from tokenward.api import api_router
 from tokenward.api.error_handlers import install_error_handlers
+from tokenward.api.metrics import router as metrics_router
 from tokenward.api.schemas import REQUEST_MODELS
 from tokenward.auth.authenticator import Authenticator
+from tokenward.auth.caches import GateCaches
+from tokenward.auth.coherence import COHERENCE_KEY, Coherence
+from tokenward.auth.gatekeeper import Gatekeeper
 from tokenward.auth.inventory import undeclared_routes
 from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.auth.sessions import SessionCookies
+from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
 from tokenward.http.body_limit import BodyLimitMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
+from tokenward.metrics import Metrics
 from tokenward.store.engine import Store
 
 __all__ = ["create_app"]
@@ -51,12 +57,25 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
 
 
 def create_app(settings: Settings) -> FastAPI:
-    store = Store(settings.database_url)
+    metrics = Metrics()
+    caches = GateCaches(
+        max_entries=settings.cache_max_entries,
+        ttl_seconds=settings.cache_ttl_seconds,
+        metrics=metrics,
+    )
+    coherence = Coherence(caches, metrics, settings.database_url)
+    store = Store(settings.database_url, session_info={COHERENCE_KEY: coherence})
+    coherence.watch(store.engine)
     cookies = SessionCookies(settings.secret_key)
+    usage = UsageRecorder(store, metrics, settings.usage_flush_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        await coherence.start()
+        await usage.start()
         yield
+        await coherence.stop()
+        await usage.stop()  # the last batch is written before the store closes
         await store.close()
 
     app = FastAPI(
@@ -70,10 +89,18 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.cookies = cookies
     app.state.login_throttle = LoginThrottle()
+    app.state.metrics = metrics
+    app.state.caches = caches
+    app.state.coherence = coherence
+    app.state.usage = usage
+    app.state.gatekeeper = Gatekeeper(caches, metrics, usage)
     install_error_handlers(app)
     app.include_router(api_router)
+    app.include_router(metrics_router)
     # Added last runs first: headers and the size limit wrap everything, authentication after.
-    app.add_middleware(AuthenticationMiddleware, authenticator=Authenticator(store, cookies))
+    app.add_middleware(
+        AuthenticationMiddleware, authenticator=Authenticator(store, cookies, caches, usage)
+    )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

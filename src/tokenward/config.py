@@ -70,6 +70,19 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
+def _number(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigurationError(f"{name} must be a number, not {raw!r}") from None
+    if value <= 0:
+        raise ConfigurationError(f"{name} must be greater than 0")
+    return value
+
+
 @dataclass(frozen=True)
 class Settings:
     database_url: str
@@ -77,6 +90,10 @@ class Settings:
     cookie_secure: bool = False
     session_max_age_seconds: int = 14 * 24 * 3600
     max_body_bytes: int = 1024 * 1024
+    # The fast path (docs/operations.md): cache bounds and TTL backstop, usage batch interval.
+    cache_ttl_seconds: float = 5.0
+    cache_max_entries: int = 100_000
+    usage_flush_seconds: float = 3.0
 
     def __repr__(self) -> str:
         return f"Settings(database_url={self.database_url!r}, cookie_secure={self.cookie_secure})"
@@ -102,4 +119,7 @@ class Settings:
             database_url=url,
             secret_key=secret,
             cookie_secure=_truthy(env.get("TOKENWARD_COOKIE_SECURE")),
+            cache_ttl_seconds=_number(env, "TOKENWARD_CACHE_TTL_SECONDS", 5.0),
+            cache_max_entries=int(_number(env, "TOKENWARD_CACHE_MAX_ENTRIES", 100_000)),
+            usage_flush_seconds=_number(env, "TOKENWARD_USAGE_FLUSH_SECONDS", 3.0),
         )

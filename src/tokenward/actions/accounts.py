@@ -10,6 +10,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward import credentials
+from tokenward.auth.changes import Change
+from tokenward.auth.coherence import commit_changes
 from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.errors import ApiError
@@ -106,8 +108,10 @@ async def start_session(
 
 
 async def end_session(db: AsyncSession, key_hash: str) -> None:
-    await db.execute(delete(LoginSession).where(LoginSession.key_hash == key_hash))
-    await db.commit()
+    ended = await db.scalars(
+        delete(LoginSession).where(LoginSession.key_hash == key_hash).returning(LoginSession.id)
+    )
+    await commit_changes(db, *(Change.session(session_id) for session_id in ended.all()))
 
 
 def personal_tokens_of(user_id: int) -> Select[PersonalToken]:
@@ -148,5 +152,5 @@ async def revoke_personal_token(db: AsyncSession, user_id: int, token_id: str) -
     if token is None:
         raise ApiError.not_found()
     token.revoked_at = utcnow()
-    await db.commit()
+    await commit_changes(db, Change.personal_token(token.id))
     return token

@@ -6,6 +6,8 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit
+from tokenward.auth.changes import Change
+from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Requirement, Role, role_needed_to_manage
@@ -82,7 +84,7 @@ async def add_member(
             "role": role.value,
         },
     )
-    await db.commit()
+    await commit_changes(db, Change.membership(context.organization.id, user.id))
     return membership, user
 
 
@@ -107,7 +109,7 @@ async def change_role(
             "changes": {"role": {"old": old_role.value, "new": new_role.value}},
         },
     )
-    await context.db.commit()
+    await commit_changes(context.db, Change.membership(context.organization.id, user.id))
     return membership, user
 
 
@@ -128,4 +130,4 @@ async def remove_member(context: OrganizationContext, member_id: str) -> None:
             "role": role.value,
         },
     )
-    await context.db.commit()
+    await commit_changes(context.db, Change.membership(context.organization.id, user.id))

@@ -9,6 +9,8 @@ from sqlalchemy.orm import aliased
 
 from tokenward import credentials
 from tokenward.actions.audit import audit
+from tokenward.auth.changes import Change
+from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
@@ -95,4 +97,4 @@ async def revoke_organization_token(context: OrganizationContext, token_id: str)
             "token_last_characters": token.token_last_characters,
         },
     )
-    await context.db.commit()
+    await commit_changes(context.db, Change.organization_token(token.id))

@@ -9,6 +9,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit, record_audit
+from tokenward.auth.changes import Change
+from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext, policy_of
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
@@ -98,5 +100,5 @@ async def update_organization(
                 setattr(organization, field, new)
     if changes:
         audit(context, "org.edit", {"changes": changes})
-        await context.db.commit()
+        await commit_changes(context.db, Change.organization(organization.id))
     return organization

@@ -8,19 +8,20 @@ import logging
 from sqlalchemy.exc import SQLAlchemyError
 
 from tokenward import credentials
+from tokenward.auth.caches import CachedPrincipal, GateCaches
+from tokenward.auth.changes import ChangeKind
 from tokenward.auth.principal import ANONYMOUS, Authentication, Principal, UserIdentity
 from tokenward.auth.sessions import SessionCookies, hash_session_key
+from tokenward.auth.usage import UsageRecorder
 from tokenward.errors import ApiError
 from tokenward.policy import Credential, CredentialKind
 from tokenward.store.engine import Store
 from tokenward.store.principals import (
-    LAST_USED_RESOLUTION,
     find_login_session,
     find_organization_token,
     find_personal_token,
-    touch_last_used,
 )
-from tokenward.store.tables import OrganizationToken, PersonalToken, utcnow
+from tokenward.store.tables import utcnow
 
 __all__ = ["Authenticator", "unavailable"]
 
@@ -28,6 +29,9 @@ log = logging.getLogger("tokenward.auth")
 
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 _MAX_AUTHORIZATION_LENGTH = 1024
+# Cache keys: what the store keeps (SHA-256 digests), namespaced by credential type.
+_TOKEN_KEY = "token:"
+_SESSION_KEY = "session:"
 
 
 def _invalid(message: str) -> Authentication:
@@ -52,9 +56,19 @@ _EXPIRED = Authentication(
 
 
 class Authenticator:
-    def __init__(self, store: Store, cookies: SessionCookies) -> None:
+    """Resolves credentials through the principal cache, going to the store only on a miss."""
+
+    def __init__(
+        self,
+        store: Store,
+        cookies: SessionCookies,
+        caches: GateCaches | None = None,
+        usage: UsageRecorder | None = None,
+    ) -> None:
         self.store = store
         self.cookies = cookies
+        self.caches = caches
+        self.usage = usage
 
     async def authenticate(
         self,
@@ -83,55 +97,88 @@ class Authenticator:
             parsed = credentials.parse(value.strip())
         except credentials.MalformedToken:
             return _invalid("The token is malformed or its checksum does not match.")
-        if parsed.kind is credentials.TokenKind.PERSONAL:
-            return await self._personal(parsed)
-        return await self._organization(parsed)
+        key = _TOKEN_KEY + parsed.digest
+        cached = self.caches.principal(key) if self.caches is not None else None
+        if cached is None:
+            generation = self.caches.generation if self.caches is not None else 0
+            loaded = await (
+                self._personal(parsed)
+                if parsed.kind is credentials.TokenKind.PERSONAL
+                else self._organization(parsed)
+            )
+            if isinstance(loaded, Authentication):
+                return loaded
+            cached = loaded
+            if self.caches is not None:
+                self.caches.remember_principal(generation, key, cached)
+        if _expired(cached.expires_at, utcnow()):
+            return _EXPIRED
+        principal = cached.principal
+        if self.usage is not None and principal.token_id is not None:
+            self.usage.used(principal.kind, principal.token_id)
+        return Authentication(principal)
 
-    async def _personal(self, parsed: credentials.ParsedToken) -> Authentication:
-        now = utcnow()
+    async def _personal(self, parsed: credentials.ParsedToken) -> CachedPrincipal | Authentication:
         async with self.store.session() as session:
             found = await find_personal_token(session, parsed.digest)
-            if found is None or found[0].revoked_at is not None:
-                return _invalid("The token is unknown or has been revoked.")
-            token, user = found
-            if _expired(token.expires_at, now):
-                return _EXPIRED
-            if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
-                await touch_last_used(session, PersonalToken, token.id, now)
-                await session.commit()
-        return Authentication(
-            Principal(
-                Credential(CredentialKind.PERSONAL_TOKEN, _scopes(token.scopes)),
-                user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
-                token_id=token.id,
-                token_name=token.name,
-                token_last_characters=token.token_last_characters,
-            )
+        if found is None or found[0].revoked_at is not None:
+            return _invalid("The token is unknown or has been revoked.")
+        token, user = found
+        principal = Principal(
+            Credential(CredentialKind.PERSONAL_TOKEN, _scopes(token.scopes)),
+            user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
+            token_id=token.id,
+            token_name=token.name,
+            token_last_characters=token.token_last_characters,
         )
+        return CachedPrincipal(principal, token.expires_at, (ChangeKind.PERSONAL_TOKEN, token.id))
 
-    async def _organization(self, parsed: credentials.ParsedToken) -> Authentication:
-        now = utcnow()
+    async def _organization(
+        self, parsed: credentials.ParsedToken
+    ) -> CachedPrincipal | Authentication:
         async with self.store.session() as session:
             token = await find_organization_token(session, parsed.digest)
-            if token is None or token.revoked_at is not None:
-                return _invalid("The token is unknown or has been revoked.")
-            if _expired(token.expires_at, now):
-                return _EXPIRED
-            if token.last_used_at is None or token.last_used_at < now - LAST_USED_RESOLUTION:
-                await touch_last_used(session, OrganizationToken, token.id, now)
-                await session.commit()
-        return Authentication(
-            Principal(
-                Credential(
-                    CredentialKind.ORGANIZATION_TOKEN,
-                    _scopes(token.scopes),
-                    organization_id=str(token.organization_id),
-                ),
-                token_id=token.id,
-                token_name=token.name,
-                token_last_characters=token.token_last_characters,
-            )
+        if token is None or token.revoked_at is not None:
+            return _invalid("The token is unknown or has been revoked.")
+        principal = Principal(
+            Credential(
+                CredentialKind.ORGANIZATION_TOKEN,
+                _scopes(token.scopes),
+                organization_id=str(token.organization_id),
+            ),
+            token_id=token.id,
+            token_name=token.name,
+            token_last_characters=token.token_last_characters,
         )
+        return CachedPrincipal(
+            principal, token.expires_at, (ChangeKind.ORGANIZATION_TOKEN, token.id)
+        )
+
+    async def _session_principal(self, key: str) -> CachedPrincipal | None:
+        key_hash = hash_session_key(key)
+        cache_key = _SESSION_KEY + key_hash
+        cached = self.caches.principal(cache_key) if self.caches is not None else None
+        if cached is not None:
+            return cached
+        generation = self.caches.generation if self.caches is not None else 0
+        async with self.store.session() as session:
+            found = await find_login_session(session, key_hash)
+        if found is None:
+            return None
+        login, user = found
+        cached = CachedPrincipal(
+            Principal(
+                Credential(CredentialKind.SESSION),
+                user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
+                session_key_hash=login.key_hash,
+                csrf_token=self.cookies.csrf_token(key),
+            ),
+            login.expires_at,
+            (ChangeKind.SESSION, login.id),
+        )
+        if self.caches is not None:
+            self.caches.remember_principal(generation, cache_key, cached)
+        return cached
 
     async def _from_session(
         self, cookie: str, csrf_header: str | None, method: str
@@ -139,17 +186,10 @@ class Authenticator:
         key = self.cookies.key_from_cookie(cookie)
         if key is None:
             return ANONYMOUS  # a stale or foreign cookie is simply no session
-        async with self.store.session() as session:
-            found = await find_login_session(session, hash_session_key(key))
-        if found is None or _expired(found[0].expires_at, utcnow()):
+        cached = await self._session_principal(key)
+        if cached is None or _expired(cached.expires_at, utcnow()):
             return ANONYMOUS
-        login, user = found
-        principal = Principal(
-            Credential(CredentialKind.SESSION),
-            user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
-            session_key_hash=login.key_hash,
-            csrf_token=self.cookies.csrf_token(key),
-        )
+        principal = cached.principal
         if method in UNSAFE_METHODS and not self.cookies.csrf_matches(key, csrf_header):
             return Authentication(
                 principal,

@@ -18,6 +18,7 @@ from typing import Any, Literal
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokenward.auth.gatekeeper import Gatekeeper
 from tokenward.auth.middleware import AUTHENTICATION_KEY
 from tokenward.auth.principal import ANONYMOUS, Authentication, Principal
 from tokenward.errors import ApiError
@@ -28,8 +29,8 @@ from tokenward.policy import (
     Role,
     decide,
 )
-from tokenward.store.engine import Store
-from tokenward.store.gatekeeping import find_organization_with_role, find_project_with_role
+from tokenward.store.engine import Store, close_quietly
+from tokenward.store.gatekeeping import find_project
 from tokenward.store.tables import Organization, Project
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "authentication_of",
     "client_ip",
     "database",
+    "gatekeeper_of",
     "organization_access",
     "policy_of",
     "project_access",
@@ -56,6 +58,9 @@ ACCESS_ATTRIBUTE = "__tokenward_access__"
 # Given the route's requirement and the request body (parsed JSON, or None), a refinement returns
 # a stricter requirement, e.g. owner + session when the body touches security settings.
 Refinement = Callable[[Requirement, Any], Requirement]
+
+# Requests that may change data read the organization fresh from the store (see gatekeeper).
+_CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +97,11 @@ def _mark(kind: Access, dependency: Callable[..., Any]) -> Any:
     return Depends(dependency)
 
 
+def gatekeeper_of(request: Request) -> Gatekeeper:
+    gatekeeper: Gatekeeper = request.app.state.gatekeeper
+    return gatekeeper
+
+
 def authentication_of(request: Request) -> Authentication:
     found = request.scope.get("state", {}).get(AUTHENTICATION_KEY)
     return found if isinstance(found, Authentication) else ANONYMOUS
@@ -116,8 +126,13 @@ def require_principal(request: Request) -> Principal:
 
 async def database(request: Request) -> AsyncIterator[AsyncSession]:
     store: Store = request.app.state.store
-    async with store.session() as session:
+    session = store.session()
+    try:
         yield session
+    finally:
+        # Runs after the response has started: a connection that died during the request must
+        # not turn the 503 already being sent into a dropped connection.
+        await close_quietly(session)
 
 
 def policy_of(organization: Organization) -> OrganizationPolicy:
@@ -189,6 +204,9 @@ async def _admit(
     if refine is not None and policy is not None:
         requirement = refine(requirement, await _json_or_none(request))
     decision = decide(principal.credential, policy, role, requirement)
+    gatekeeper_of(request).record(
+        principal, organization.id if organization is not None else None, decision
+    )
     raise_for(decision)
     assert organization is not None
     return organization, role, decision.scopes
@@ -209,8 +227,9 @@ def organization_access(
     ) -> OrganizationContext:
         principal = require_principal(request)
         user_id = principal.user.id if principal.user is not None else None
-        found = await find_organization_with_role(db, org, user_id)
-        organization, stored_role = found if found is not None else (None, None)
+        organization, stored_role = await gatekeeper_of(request).organization_with_role(
+            db, org, user_id, fresh=request.method in _CHANGING_METHODS
+        )
         admitted, role, scopes = await _admit(
             request, requirement, refine, principal, organization, stored_role
         )
@@ -228,10 +247,14 @@ def project_access(scope: str) -> Any:
     ) -> ProjectContext:
         principal = require_principal(request)
         user_id = principal.user.id if principal.user is not None else None
-        found = None
+        project = None
         if project_id.isdigit() and len(project_id) < 19:
-            found = await find_project_with_role(db, int(project_id), user_id)
-        project, organization, stored_role = found if found is not None else (None, None, None)
+            project = await find_project(db, int(project_id))
+        organization, stored_role = None, None
+        if project is not None:
+            organization, stored_role = await gatekeeper_of(request).organization_by_id_with_role(
+                db, project.organization_id, user_id, fresh=request.method in _CHANGING_METHODS
+            )
         admitted, role, scopes = await _admit(
             request, requirement, None, principal, organization, stored_role
         )

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from sqlalchemy import Connection, event, text
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -12,7 +14,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["Store", "create_engine_for"]
+__all__ = ["Store", "close_quietly", "create_engine_for"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 
@@ -58,10 +60,13 @@ def create_engine_for(database_url: str) -> AsyncEngine:
 class Store:
     """The engine and a session factory. Knows nothing of HTTP."""
 
-    def __init__(self, database_url: str) -> None:
+    def __init__(self, database_url: str, session_info: dict[str, Any] | None = None) -> None:
         self.database_url = database_url
         self.engine = create_engine_for(database_url)
-        self.sessions = async_sessionmaker(self.engine, expire_on_commit=False)
+        # ``session_info`` lands in every session's ``info`` (how actions reach the caches).
+        self.sessions = async_sessionmaker(
+            self.engine, expire_on_commit=False, info=session_info or {}
+        )
 
     @property
     def dialect(self) -> str:
@@ -76,3 +81,12 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+
+
+async def close_quietly(session: AsyncSession) -> None:
+    """Close a session whose connection may have died; a dead connection is discarded."""
+    try:
+        await session.close()
+    except (SQLAlchemyError, OSError):
+        with contextlib.suppress(SQLAlchemyError, OSError):  # nothing left to release
+            await session.invalidate()

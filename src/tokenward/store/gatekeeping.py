@@ -12,7 +12,13 @@ from tokenward.store.tables import SLUG_PATTERN, Membership, Organization, Proje
 
 _SLUG = re.compile(SLUG_PATTERN)
 
-__all__ = ["find_organization_with_role", "find_project_with_role"]
+__all__ = [
+    "find_organization_by_id_with_role",
+    "find_organization_with_role",
+    "find_project",
+    "find_project_with_role",
+    "find_role",
+]
 
 
 def _with_role(user_id: int | None) -> Select[Organization, str | None]:
@@ -43,3 +49,24 @@ async def find_project_with_role(
     )
     row = (await session.execute(query)).first()
     return (row[2], row[0], row[1]) if row else None
+
+
+async def find_organization_by_id_with_role(
+    session: AsyncSession, organization_id: int, user_id: int | None
+) -> tuple[Organization, str | None] | None:
+    query = _with_role(user_id).where(Organization.id == organization_id)
+    row = (await session.execute(query)).first()
+    return (row[0], row[1]) if row else None
+
+
+async def find_role(session: AsyncSession, organization_id: int, user_id: int) -> str | None:
+    """The user's role in the organization, or None for a non-member."""
+    return await session.scalar(
+        select(Membership.role).where(
+            Membership.organization_id == organization_id, Membership.user_id == user_id
+        )
+    )
+
+
+async def find_project(session: AsyncSession, project_id: int) -> Project | None:
+    return await session.get(Project, project_id)

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-import datetime as dt
-
-from sqlalchemy import or_, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.store.tables import LoginSession, OrganizationToken, PersonalToken, User
 
-__all__ = [
-    "LAST_USED_RESOLUTION",
-    "find_login_session",
-    "find_organization_token",
-    "find_personal_token",
-    "touch_last_used",
-]
-
-# last_used_at is written at most this often per token, never once per request.
-LAST_USED_RESOLUTION = dt.timedelta(seconds=60)
+__all__ = ["find_login_session", "find_organization_token", "find_personal_token"]
 
 
 async def find_personal_token(
@@ -53,19 +42,3 @@ async def find_login_session(
         )
     ).first()
     return (row[0], row[1]) if row else None
-
-
-async def touch_last_used(
-    session: AsyncSession,
-    model: type[PersonalToken] | type[OrganizationToken],
-    token_id: int,
-    now: dt.datetime,
-) -> None:
-    """Record a use, skipping the write when the stored time is recent enough."""
-    cutoff = now - LAST_USED_RESOLUTION
-    await session.execute(
-        update(model)
-        .where(model.id == token_id)
-        .where(or_(model.last_used_at.is_(None), model.last_used_at < cutoff))
-        .values(last_used_at=now)
-    )

@@ -1,0 +1,194 @@
+"""The gate's caches: credential -> principal, organization settings, memberships.
+
+Keys are token digests and session key hashes (what the store keeps), never a secret. Every
+entry expires after a short TTL, the backstop for a lost notification. Invalidation bumps a
+generation; a lookup that started before an invalidation cannot store what it read (the read may
+predate the change). While ``usable`` is false (no change listener), nothing is read or stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from sqlalchemy import inspect as sa_inspect
+
+from tokenward.auth.changes import Change, ChangeKind
+from tokenward.auth.lru import MISSING, ExpiringLRU, Missing
+from tokenward.auth.principal import Principal
+from tokenward.metrics import Metrics
+from tokenward.store.tables import Organization
+
+__all__ = ["CachedPrincipal", "GateCaches", "OrganizationSnapshot"]
+
+RecordKey = tuple[ChangeKind, int]
+_ORGANIZATION_COLUMNS = tuple(sa_inspect(Organization).column_attrs)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationSnapshot:
+    """Every column of an organization row, immutable, so safely shared between requests.
+
+    All columns, not a chosen few: a setting added to the table is cached (and invalidated by
+    ``Change.organization``) without anyone remembering to add it here.
+    """
+
+    id: int
+    slug: str
+    columns: tuple[tuple[str, Any], ...]
+
+    @classmethod
+    def of(cls, organization: Organization) -> OrganizationSnapshot:
+        columns = tuple(
+            (attribute.key, getattr(organization, attribute.key))
+            for attribute in _ORGANIZATION_COLUMNS
+        )
+        return cls(organization.id, organization.slug, columns)
+
+    def model(self) -> Organization:
+        """A fresh transient row per request, so no handler can alter the cached one."""
+        return Organization(**dict(self.columns))
+
+
+@dataclass(frozen=True, slots=True)
+class CachedPrincipal:
+    principal: Principal
+    expires_at: dt.datetime | None
+    record: RecordKey  # what a revocation names: (kind, id)
+
+
+class GateCaches:
+    def __init__(
+        self,
+        *,
+        max_entries: int,
+        ttl_seconds: float,
+        metrics: Metrics,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.ttl_seconds = ttl_seconds
+        self.clock = clock  # replaceable, so a test can step past the TTL
+        self.usable = False
+        self.generation = 0
+        self._principals: ExpiringLRU[str, CachedPrincipal] = ExpiringLRU(
+            max_entries, ttl_seconds, self._now
+        )
+        # Revocations name a record id; this finds the digest it was cached under.
+        self._principal_keys: ExpiringLRU[RecordKey, str] = ExpiringLRU(
+            max_entries, ttl_seconds, self._now
+        )
+        self._organizations: ExpiringLRU[int, OrganizationSnapshot] = ExpiringLRU(
+            max_entries, ttl_seconds, self._now
+        )
+        self._slugs: ExpiringLRU[str, int] = ExpiringLRU(max_entries, ttl_seconds, self._now)
+        self._memberships: ExpiringLRU[tuple[int, int], str | None] = ExpiringLRU(
+            max_entries, ttl_seconds, self._now
+        )
+        self._metrics = metrics
+        self._hit = {
+            name: metrics.cache_hits.labels(name) for name in ("principal", "organization", "role")
+        }
+        self._miss = {
+            name: metrics.cache_misses.labels(name)
+            for name in ("principal", "organization", "role")
+        }
+        self._bypass = {
+            name: metrics.cache_bypasses.labels(name)
+            for name in ("principal", "organization", "role")
+        }
+
+    def _now(self) -> float:
+        return self.clock()
+
+    def _count(self, cache: str, found: bool) -> None:
+        if not self.usable:
+            self._bypass[cache].inc()
+        elif found:
+            self._hit[cache].inc()
+        else:
+            self._miss[cache].inc()
+
+    # Lookups ---------------------------------------------------------------------------------
+
+    def principal(self, key: str) -> CachedPrincipal | None:
+        found = self._principals.get(key) if self.usable else MISSING
+        self._count("principal", found is not MISSING)
+        return None if found is MISSING else found
+
+    def organization(self, slug: str) -> OrganizationSnapshot | None:
+        found: OrganizationSnapshot | Missing = MISSING
+        if self.usable:
+            organization_id = self._slugs.get(slug)
+            if organization_id is not MISSING:
+                found = self._organizations.get(organization_id)
+        self._count("organization", found is not MISSING)
+        return None if found is MISSING else found
+
+    def organization_by_id(self, organization_id: int) -> OrganizationSnapshot | None:
+        found = self._organizations.get(organization_id) if self.usable else MISSING
+        self._count("organization", found is not MISSING)
+        return None if found is MISSING else found
+
+    def role(self, organization_id: int, user_id: int) -> str | Literal[Missing.MISSING] | None:
+        """The cached role, None for a cached non-member, MISSING when unknown."""
+        found = self._memberships.get((organization_id, user_id)) if self.usable else MISSING
+        self._count("role", found is not MISSING)
+        return found
+
+    # Stores: only for reads that began in ``generation`` ---------------------------------------
+
+    def _current(self, generation: int) -> bool:
+        return self.usable and generation == self.generation
+
+    def remember_principal(self, generation: int, key: str, entry: CachedPrincipal) -> None:
+        if self._current(generation):
+            self._principals.put(key, entry)
+            self._principal_keys.put(entry.record, key)
+
+    def remember_organization(self, generation: int, snapshot: OrganizationSnapshot) -> None:
+        if self._current(generation):
+            self._organizations.put(snapshot.id, snapshot)
+            self._slugs.put(snapshot.slug, snapshot.id)
+
+    def remember_role(
+        self, generation: int, organization_id: int, user_id: int, role: str | None
+    ) -> None:
+        if self._current(generation):
+            self._memberships.put((organization_id, user_id), role)
+
+    # Invalidation ------------------------------------------------------------------------------
+
+    def invalidate(self, change: Change) -> None:
+        self.generation += 1
+        kind, ids = change.kind, change.ids
+        if kind is ChangeKind.ORGANIZATION:
+            self._organizations.discard(ids[0])
+        elif kind is ChangeKind.MEMBERSHIP:
+            self._memberships.discard((ids[0], ids[1]))
+        else:
+            key = self._principal_keys.get((kind, ids[0]))
+            if key is not MISSING:
+                self._principals.discard(key)
+                self._principal_keys.discard((kind, ids[0]))
+
+    def flush(self) -> None:
+        self.generation += 1
+        for cache in (
+            self._principals,
+            self._principal_keys,
+            self._organizations,
+            self._slugs,
+            self._memberships,
+        ):
+            cache.clear()
+        self._metrics.cache_flushes.inc()
+
+    def sizes(self) -> dict[str, int]:
+        return {
+            "principal": len(self._principals),
+            "organization": len(self._organizations),
+            "role": len(self._memberships),
+        }

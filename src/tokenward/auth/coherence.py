@@ -1,0 +1,122 @@
+"""Keeping every process's caches coherent with the store.
+
+A change that affects decisions is announced inside its own transaction (``pg_notify`` is
+delivered on commit, and only if the commit succeeds), then invalidated in this process right
+after the commit, before the response returns. Other processes hear it on their listener. On
+SQLite there is one process, so the local invalidation is all there is.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import event, func, select
+from sqlalchemy.engine import ExceptionContext
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+
+from tokenward.auth.caches import GateCaches
+from tokenward.auth.changes import CHANNEL, Change
+from tokenward.metrics import Metrics
+from tokenward.store.notifications import NotificationListener, asyncpg_dsn
+
+__all__ = ["COHERENCE_KEY", "Coherence", "commit_changes"]
+
+log = logging.getLogger("tokenward.coherence")
+
+# Where a store session finds this process's ``Coherence`` (``Session.info``).
+COHERENCE_KEY = "tokenward.coherence"
+
+
+class Coherence:
+    def __init__(
+        self,
+        caches: GateCaches,
+        metrics: Metrics,
+        database_url: str,
+        *,
+        ping_seconds: float = 2.0,
+    ) -> None:
+        self.caches = caches
+        self.metrics = metrics
+        self.notifies = database_url.startswith("postgresql")
+        self.listener: NotificationListener | None = None
+        if self.notifies:
+            self.listener = NotificationListener(
+                asyncpg_dsn(database_url),
+                CHANNEL,
+                on_notification=self._received,
+                on_connected=self._connected,
+                on_disconnected=self._disconnected,
+                ping_seconds=ping_seconds,
+            )
+        else:
+            caches.usable = True  # one process: local invalidation sees every change
+
+    async def start(self) -> None:
+        if self.listener is not None:
+            self.listener.start()
+
+    def watch(self, engine: AsyncEngine) -> None:
+        """Treat a lost store connection as a reason to distrust the caches (fail closed).
+
+        The listener may not have noticed yet (a dead network is seen by whoever speaks first):
+        until it has reconnected, nothing is answered from a cache.
+        """
+
+        def failed(context: ExceptionContext) -> None:
+            if context.is_disconnect or isinstance(context.original_exception, OSError):
+                self.store_failed()
+
+        event.listen(engine.sync_engine, "handle_error", failed)
+
+    def store_failed(self) -> None:
+        self.caches.flush()
+        if self.listener is not None:
+            self.caches.usable = False
+            self.metrics.listener_connected.set(0)
+            self.listener.reconnect()
+
+    async def stop(self) -> None:
+        if self.listener is not None:
+            await self.listener.stop()
+
+    async def announce(self, db: AsyncSession, changes: tuple[Change, ...]) -> None:
+        if self.notifies:
+            for change in changes:
+                await db.execute(select(func.pg_notify(CHANNEL, change.encode())))
+
+    def applied_locally(self, changes: tuple[Change, ...]) -> None:
+        for change in changes:
+            self.caches.invalidate(change)
+            self.metrics.invalidations_local.labels(change.kind.value).inc()
+
+    def _received(self, payload: str) -> None:
+        change = Change.decode(payload)
+        if change is None:
+            log.warning("ignored an unknown change notification")
+            self.caches.flush()  # unknown means we cannot tell what it touched
+            return
+        self.caches.invalidate(change)
+        self.metrics.invalidations_received.labels(change.kind.value).inc()
+
+    def _connected(self) -> None:
+        # Anything committed while we were not listening was not heard: start from empty.
+        self.caches.flush()
+        self.caches.usable = True
+        self.metrics.listener_connected.set(1)
+        log.info("change listener connected; caches flushed")
+
+    def _disconnected(self) -> None:
+        self.caches.usable = False
+        self.caches.flush()
+        self.metrics.listener_connected.set(0)
+
+
+async def commit_changes(db: AsyncSession, *changes: Change) -> None:
+    """Commit ``db``'s transaction, which makes ``changes``, and make every process forget them."""
+    coherence = db.info.get(COHERENCE_KEY)
+    if isinstance(coherence, Coherence):
+        await coherence.announce(db, changes)
+    await db.commit()
+    if isinstance(coherence, Coherence):
+        coherence.applied_locally(changes)

@@ -1,0 +1,91 @@
+"""What the gate reads before asking ``decide``: the organization and the caller's role in it,
+through the caches; and what it records afterwards (metrics, usage counts).
+
+Requests that change something (unsafe methods) read the organization from the store: their
+handler may modify the row, and a write is worth one fresh read. Reads are served from the
+caches when those are fresh and trusted.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.auth.caches import GateCaches, OrganizationSnapshot
+from tokenward.auth.lru import MISSING
+from tokenward.auth.principal import Principal
+from tokenward.auth.usage import UsageRecorder
+from tokenward.metrics import Metrics
+from tokenward.policy import Decision
+from tokenward.store.gatekeeping import (
+    find_organization_by_id_with_role,
+    find_organization_with_role,
+    find_role,
+)
+from tokenward.store.tables import Organization
+
+__all__ = ["Gatekeeper"]
+
+Found = tuple[Organization | None, str | None]
+Loader = Callable[[], Awaitable[tuple[Organization, str | None] | None]]
+
+
+class Gatekeeper:
+    def __init__(self, caches: GateCaches, metrics: Metrics, usage: UsageRecorder) -> None:
+        self.caches = caches
+        self.metrics = metrics
+        self.usage = usage
+
+    async def organization_with_role(
+        self, db: AsyncSession, slug: str, user_id: int | None, *, fresh: bool = False
+    ) -> Found:
+        snapshot = None if fresh else self.caches.organization(slug)
+        return await self._resolve(
+            db, snapshot, user_id, lambda: find_organization_with_role(db, slug, user_id)
+        )
+
+    async def organization_by_id_with_role(
+        self, db: AsyncSession, organization_id: int, user_id: int | None, *, fresh: bool = False
+    ) -> Found:
+        snapshot = None if fresh else self.caches.organization_by_id(organization_id)
+        return await self._resolve(
+            db,
+            snapshot,
+            user_id,
+            lambda: find_organization_by_id_with_role(db, organization_id, user_id),
+        )
+
+    async def _resolve(
+        self,
+        db: AsyncSession,
+        snapshot: OrganizationSnapshot | None,
+        user_id: int | None,
+        load: Loader,
+    ) -> Found:
+        caches = self.caches
+        generation = caches.generation
+        if snapshot is not None:
+            if user_id is None:
+                return snapshot.model(), None
+            role = caches.role(snapshot.id, user_id)
+            if role is MISSING:
+                role = await find_role(db, snapshot.id, user_id)
+                caches.remember_role(generation, snapshot.id, user_id, role)
+            return snapshot.model(), role
+        found = await load()
+        if found is None:
+            return None, None  # unknown organizations are not cached: creating one needs no event
+        organization, role = found
+        caches.remember_organization(generation, OrganizationSnapshot.of(organization))
+        if user_id is not None:
+            caches.remember_role(generation, organization.id, user_id, role)
+        return organization, role
+
+    def record(self, principal: Principal, organization_id: int | None, decision: Decision) -> None:
+        outcome = "allowed" if decision.allowed else "denied"
+        self.metrics.decisions.labels(outcome, decision.code or "ok").inc()
+        if organization_id is not None and principal.token_id is not None:
+            self.usage.decided(
+                principal.kind, principal.token_id, organization_id, decision.allowed
+            )

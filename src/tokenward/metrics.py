@@ -1,0 +1,78 @@
+"""Prometheus metrics, one registry per application (several apps may share a test process)."""
+
+from __future__ import annotations
+
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client.exposition import CONTENT_TYPE_LATEST
+
+__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+
+
+class Metrics:
+    """The counters Tokenward exports at ``/metrics``. Nothing here carries a credential."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry(auto_describe=True)
+        registry = self.registry
+        self.decisions = Counter(
+            "tokenward_decisions",
+            "Gate decisions on organization requests, by outcome and code.",
+            ["outcome", "code"],
+            registry=registry,
+        )
+        self.cache_hits = Counter(
+            "tokenward_cache_hits", "Lookups answered from a cache.", ["cache"], registry=registry
+        )
+        self.cache_misses = Counter(
+            "tokenward_cache_misses",
+            "Lookups that went to the store because the cache had no fresh entry.",
+            ["cache"],
+            registry=registry,
+        )
+        self.cache_bypasses = Counter(
+            "tokenward_cache_bypasses",
+            "Lookups that went to the store because the caches could not be trusted "
+            "(change listener disconnected).",
+            ["cache"],
+            registry=registry,
+        )
+        self.invalidations_received = Counter(
+            "tokenward_invalidations_received",
+            "Change notifications received from other processes (and this one) over LISTEN.",
+            ["kind"],
+            registry=registry,
+        )
+        self.invalidations_local = Counter(
+            "tokenward_invalidations_local",
+            "Changes made by this process and invalidated locally before the response.",
+            ["kind"],
+            registry=registry,
+        )
+        self.cache_flushes = Counter(
+            "tokenward_cache_flushes",
+            "Whole-cache flushes (listener (re)connected or lost).",
+            registry=registry,
+        )
+        self.listener_connected = Gauge(
+            "tokenward_listener_connected",
+            "1 while the change listener connection is up (caches in use), else 0.",
+            registry=registry,
+        )
+        self.usage_batches = Counter(
+            "tokenward_usage_batches",
+            "Usage batches written to the store.",
+            registry=registry,
+        )
+        self.usage_writes = Counter(
+            "tokenward_usage_writes",
+            "Store write statements issued by usage batches.",
+            registry=registry,
+        )
+        self.usage_failures = Counter(
+            "tokenward_usage_batch_failures",
+            "Usage batches that failed and were kept for the next attempt.",
+            registry=registry,
+        )
+
+    def exposition(self) -> bytes:
+        return generate_latest(self.registry)
