@@ -7,6 +7,7 @@ import asyncio
 import getpass
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from tokenward.config import ConfigurationError, Settings
 
@@ -53,15 +54,35 @@ def command_migrate(_: argparse.Namespace) -> int:
     return 0
 
 
+def worker_app() -> Any:
+    """The application of one ``serve --workers N`` process, built from the environment."""
+    from tokenward.app import create_app
+
+    return create_app(_settings())
+
+
+def _check_workers(settings: Settings, workers: int) -> None:
+    if workers < 1:
+        raise SystemExit("tokenward: --workers must be at least 1")
+    if workers > 1 and settings.is_sqlite:
+        raise SystemExit(
+            "tokenward: --workers above 1 needs PostgreSQL. With SQLite, run one process: "
+            "its caches are kept coherent only within that process. "
+            "Set TOKENWARD_DATABASE_URL=postgresql://... to run several."
+        )
+
+
 def command_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from tokenward.app import create_app
 
     settings = _settings()
+    _check_workers(settings, args.workers)
     if not args.no_migrate:
         _run_migrations(settings)
-    app = create_app(settings)
+    # Several workers each build their own app (and caches) from the environment.
+    app: Any = "tokenward.cli:worker_app" if args.workers > 1 else create_app(settings)
     url = f"http://{args.host}:{args.port}/"
     print(f"Tokenward is serving {url} with {_describe_database(settings)}", flush=True)
     print(
@@ -71,6 +92,8 @@ def command_serve(args: argparse.Namespace) -> int:
     )
     uvicorn.run(
         app,
+        factory=args.workers > 1,
+        workers=args.workers,
         host=args.host,
         port=args.port,
         log_level=args.log_level,
@@ -135,6 +158,12 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the HTTP server (API and pages)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument(
+        "--workers",
+        type=int,
+        default=1,
+        help="server processes (more than 1 needs PostgreSQL)",
+    )
     serve.add_argument("--no-migrate", action="store_true", help="do not apply migrations first")
     serve.add_argument(
         "--log-level", default="info", choices=["critical", "error", "warning", "info", "debug"]

@@ -12,10 +12,11 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.support import LiveServer, _migrate, run_async
+from tests.support import LiveServer, World, _migrate, run_async
 from tokenward.config import Settings
 from tokenward.store.notifications import asyncpg_dsn
 
+PROPAGATION_BOUND = 1.0  # seconds, as the issue states
 LONG_TTL = 3600.0  # so that only a notification (or a flush) can explain a change being seen
 
 
@@ -91,3 +92,17 @@ def node_b(postgres_url: str, secret: str) -> Iterator[LiveServer]:
     server = start_server(postgres_url, secret)
     yield server
     server.stop()
+
+
+@pytest.fixture
+def world_a(node_a: LiveServer) -> Iterator[World]:
+    world = World(node_a)
+    yield world
+    world.close()
+
+
+@pytest.fixture
+def world_b(node_b: LiveServer) -> Iterator[World]:
+    world = World(node_b)
+    yield world
+    world.close()

@@ -13,6 +13,7 @@ from sqlalchemy import event
 
 from tests.fastpath.conftest import (
     LONG_TTL,
+    PROPAGATION_BOUND,
     execute_sql,
     listening,
     on_server_loop,
@@ -21,23 +22,7 @@ from tests.fastpath.conftest import (
 )
 from tests.support import ApiClient, LiveServer, World, error_code
 
-PROPAGATION_BOUND = 1.0  # seconds, as the issue states
-
 Request = Callable[[], httpx.Response]
-
-
-@pytest.fixture
-def world_a(node_a: LiveServer) -> Iterator[World]:
-    world = World(node_a)
-    yield world
-    world.close()
-
-
-@pytest.fixture
-def world_b(node_b: LiveServer) -> Iterator[World]:
-    world = World(node_b)
-    yield world
-    world.close()
 
 
 def _outcome(response: httpx.Response) -> tuple[int, str | None]:
