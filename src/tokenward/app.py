@@ -11,6 +11,7 @@ from fastapi.openapi.utils import get_openapi
 
 from tokenward import __version__
 from tokenward.api import api_router
+from tokenward.api.docs import document_common_answers
 from tokenward.api.error_handlers import install_error_handlers
 from tokenward.api.metrics import router as metrics_router
 from tokenward.api.schemas import REQUEST_MODELS
@@ -50,6 +51,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             operation.get("responses", {}).pop("422", None)
+    document_common_answers(schema)
     for name in ("HTTPValidationError", "ValidationError"):
         components.pop(name, None)
     app.openapi_schema = schema

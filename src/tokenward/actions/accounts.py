@@ -16,6 +16,7 @@ from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.errors import ApiError
 from tokenward.passwords import hash_password, needs_rehash, verify_password
+from tokenward.store.ids import parse_id
 from tokenward.store.tables import LoginSession, PersonalToken, User, utcnow
 
 __all__ = [
@@ -145,10 +146,9 @@ async def mint_personal_token(
 
 async def revoke_personal_token(db: AsyncSession, user_id: int, token_id: str) -> PersonalToken:
     token = None
-    if token_id.isdigit() and len(token_id) < 19:
-        token = await db.scalar(
-            personal_tokens_of(user_id).where(PersonalToken.id == int(token_id))
-        )
+    wanted = parse_id(token_id)
+    if wanted is not None:
+        token = await db.scalar(personal_tokens_of(user_id).where(PersonalToken.id == wanted))
     if token is None:
         raise ApiError.not_found()
     token.revoked_at = utcnow()

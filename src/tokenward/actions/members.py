@@ -11,6 +11,7 @@ from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Requirement, Role, role_needed_to_manage
+from tokenward.store.ids import parse_id
 from tokenward.store.tables import Membership, User, utcnow
 
 __all__ = ["add_member", "change_role", "find_member", "members_of", "remove_member"]
@@ -26,8 +27,9 @@ def members_of(organization_id: int) -> Select[Membership, User]:
 
 async def find_member(context: OrganizationContext, member_id: str) -> tuple[Membership, User]:
     row = None
-    if member_id.isdigit() and len(member_id) < 19:
-        query = members_of(context.organization.id).where(Membership.id == int(member_id))
+    wanted = parse_id(member_id)
+    if wanted is not None:
+        query = members_of(context.organization.id).where(Membership.id == wanted)
         row = (await context.db.execute(query)).first()
     if row is None:
         raise ApiError.not_found()

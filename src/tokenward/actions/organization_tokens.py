@@ -14,6 +14,7 @@ from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
+from tokenward.store.ids import parse_id
 from tokenward.store.tables import OrganizationToken, User, utcnow
 
 __all__ = ["mint_organization_token", "organization_tokens_of", "revoke_organization_token"]
@@ -77,10 +78,11 @@ async def mint_organization_token(
 
 async def revoke_organization_token(context: OrganizationContext, token_id: str) -> None:
     token = None
-    if token_id.isdigit() and len(token_id) < 19:
+    wanted = parse_id(token_id)
+    if wanted is not None:
         token = await context.db.scalar(
             select(OrganizationToken).where(
-                OrganizationToken.id == int(token_id),
+                OrganizationToken.id == wanted,
                 OrganizationToken.organization_id == context.organization.id,
                 OrganizationToken.revoked_at.is_(None),
             )

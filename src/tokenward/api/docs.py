@@ -6,7 +6,7 @@ from typing import Any
 
 from tokenward.api.schemas import ErrorOut
 
-__all__ = ["errors"]
+__all__ = ["AUTHENTICATED", "GATED", "document_common_answers", "errors"]
 
 _DESCRIPTIONS = {
     400: "invalid-request: the body or query failed validation (`extra.errors`).",
@@ -21,12 +21,47 @@ _DESCRIPTIONS = {
 }
 
 
+_HEADERS = {
+    429: {
+        "Retry-After": {
+            "description": "Seconds to wait before trying again.",
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
+}
+_LINK = {
+    "description": 'The next page, as `<URL>; rel="next"` (RFC 8288); absent on the last page.',
+    "schema": {"type": "string"},
+}
+
+
+def _error(status: int) -> dict[str, Any]:
+    response: dict[str, Any] = {"model": ErrorOut, "description": _DESCRIPTIONS[status]}
+    if status in _HEADERS:
+        response["headers"] = _HEADERS[status]
+    return response
+
+
 def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
     """``responses=`` for a route: the given statuses plus 503, all in the coded error shape."""
-    return {
-        status: {"model": ErrorOut, "description": _DESCRIPTIONS[status]}
-        for status in sorted({*statuses, 503})
-    }
+    return {status: _error(status) for status in sorted({*statuses, 503})}
+
+
+def document_common_answers(schema: dict[str, Any]) -> None:
+    """Add to a generated schema what the layers around the routes answer for every operation:
+    413 for a body over the size limit, and the ``Link`` header of paginated lists."""
+    error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
+    for path in schema.get("paths", {}).values():
+        for operation in path.values():
+            responses = operation.setdefault("responses", {})
+            if "requestBody" in operation:
+                responses.setdefault(
+                    "413", {"description": _DESCRIPTIONS[413], "content": error_body}
+                )
+            parameters = operation.get("parameters", [])
+            if "200" in responses and any(p.get("name") == "cursor" for p in parameters):
+                responses["200"].setdefault("headers", {})["Link"] = _LINK
+            operation["responses"] = dict(sorted(responses.items()))
 
 
 AUTHENTICATED = (401, 403)

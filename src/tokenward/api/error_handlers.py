@@ -9,8 +9,10 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException
+from starlette.routing import compile_path
 
 from tokenward.api.bodies import validation_errors
+from tokenward.auth.inventory import inventory
 from tokenward.errors import ApiError, error_body
 
 __all__ = ["install_error_handlers"]
@@ -45,10 +47,31 @@ async def _validation(_: Request, error: Exception) -> JSONResponse:
     return _json(400, "invalid-request", "The request is not valid.", {"errors": errors})
 
 
-async def _http(_: Request, error: Exception) -> JSONResponse:
+def _allowed_methods(request: Request) -> str:
+    """Every method some route serves at this path; Starlette names only the first route's."""
+    state = request.app.state
+    if getattr(state, "route_methods", None) is None:
+        state.route_methods = [
+            (compile_path(route.path)[0], route.methods)
+            for route in inventory(request.app)
+            if route.methods
+        ]
+    root, path = request.scope.get("root_path", ""), request.scope["path"]
+    path = path[len(root) :] if root and path.startswith(root) else path
+    methods: set[str] = set()
+    for pattern, served in state.route_methods:
+        if pattern.match(path):
+            methods |= served
+    return ", ".join(sorted(methods))
+
+
+async def _http(request: Request, error: Exception) -> JSONResponse:
     assert isinstance(error, HTTPException)
     code, message = _HTTP_CODES.get(error.status_code, ("http-error", "The request failed."))
-    return _json(error.status_code, code, message, headers=dict(error.headers or {}))
+    headers = dict(error.headers or {})
+    if error.status_code == 405:
+        headers["Allow"] = _allowed_methods(request)
+    return _json(error.status_code, code, message, headers=headers)
 
 
 async def _store(request: Request, error: Exception) -> JSONResponse:

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
 from tokenward.errors import ApiError
+from tokenward.store.ids import parse_id
 
 __all__ = ["Page", "PageQuery", "paginate"]
 
@@ -26,11 +27,12 @@ class Page:
 
 def page_query(
     cursor: Annotated[
-        str | None, Query(max_length=20, description="Opaque cursor from a Link header.")
+        str | None,
+        Query(max_length=18, pattern=r"^[0-9]+$", description="Opaque cursor from a Link header."),
     ] = None,
     per_page: Annotated[int, Query(ge=1, le=MAX_PER_PAGE)] = MAX_PER_PAGE,
 ) -> Page:
-    if cursor is not None and not cursor.isdigit():
+    if cursor is not None and parse_id(cursor) is None:
         raise ApiError(
             400,
             "invalid-request",

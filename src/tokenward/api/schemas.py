@@ -13,7 +13,11 @@ from tokenward.store.tables import SLUG_PATTERN
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Name = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    Field(json_schema_extra={"pattern": r"\S"}),  # what is left after stripping may not be empty
+]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=SLUG_PATTERN)]
 RoleName = Literal["member", "manager", "owner"]
 
@@ -45,8 +49,15 @@ def _check_future(value: dt.datetime | None) -> dt.datetime | None:
     return value
 
 
-Email = Annotated[str, AfterValidator(_check_email)]
-Scopes = Annotated[list[Annotated[str, Field(max_length=50)]], AfterValidator(_check_scopes)]
+Email = Annotated[
+    str,
+    AfterValidator(_check_email),
+    Field(json_schema_extra={"format": "email", "maxLength": 254}),
+]
+ScopeName = Annotated[str, Field(max_length=50, json_schema_extra={"enum": sorted(ALL_SCOPES)})]
+Scopes = Annotated[
+    list[ScopeName], AfterValidator(_check_scopes), Field(json_schema_extra={"minItems": 1})
+]
 FutureTime = Annotated[dt.datetime | None, AfterValidator(_check_future)]
 
 

@@ -31,6 +31,7 @@ from tokenward.policy import (
 )
 from tokenward.store.engine import Store, close_quietly
 from tokenward.store.gatekeeping import find_project
+from tokenward.store.ids import parse_id
 from tokenward.store.tables import Organization, Project
 
 __all__ = [
@@ -248,8 +249,9 @@ def project_access(scope: str) -> Any:
         principal = require_principal(request)
         user_id = principal.user.id if principal.user is not None else None
         project = None
-        if project_id.isdigit() and len(project_id) < 19:
-            project = await find_project(db, int(project_id))
+        wanted = parse_id(project_id)
+        if wanted is not None:
+            project = await find_project(db, wanted)
         organization, stored_role = None, None
         if project is not None:
             organization, stored_role = await gatekeeper_of(request).organization_by_id_with_role(
