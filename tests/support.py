@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import itertools
 import os
 import socket
@@ -11,16 +12,18 @@ import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import uvicorn
 
 from tests.leakwatch import WATCH
-from tokenward.actions.accounts import create_user
 from tokenward.app import create_app
 from tokenward.config import Settings
+from tokenward.passwords import hash_password
 from tokenward.store.engine import Store
 from tokenward.store.migrate import upgrade
+from tokenward.store.tables import User
 
 POSTGRES_ADMIN_URL = os.environ.get(
     "TOKENWARD_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -82,11 +85,18 @@ async def _migrate(database_url: str) -> None:
         await store.close()
 
 
+@functools.cache
+def password_hash() -> str:
+    """One argon2 hash of ``PASSWORD`` for every test user: hashing is slow, users are many."""
+    return hash_password(PASSWORD)
+
+
 async def _create_user(database_url: str, email: str, name: str) -> None:
     store = Store(database_url)
     try:
         async with store.session() as db:
-            await create_user(db, email=email, password=PASSWORD, name=name)
+            db.add(User(email=email, name=name, password_hash=password_hash()))
+            await db.commit()
     finally:
         await store.close()
 
@@ -199,6 +209,12 @@ class World:
         token: str = response.json()["token"]
         return token
 
+    def member(self, owner: ApiClient, slug: str, role: str = "member") -> Member:
+        """A new user added to ``slug`` with ``role``, signed in."""
+        account = self.user()
+        member_id = self.add_member(owner, slug, account, role)
+        return Member(account, self.login(account), member_id)
+
     def project(self, client: ApiClient, slug: str) -> str:
         project_slug = unique("proj")
         response = client.post(
@@ -211,6 +227,53 @@ class World:
     def close(self) -> None:
         for client in self.clients:
             client.close()
+
+
+class Cast:
+    """Signed-in people shared by many tests on one server, to spare a password hash and a login
+    per test. Safe for tests that make their own organizations and look only inside them; a test
+    that logs out, revokes or counts a user's own tokens makes its own users instead."""
+
+    def __init__(self, server: LiveServer) -> None:
+        self.world = World(server)
+        self._people: dict[int, tuple[UserAccount, ApiClient]] = {}
+        self._tokens: dict[tuple[int, frozenset[str]], str] = {}
+
+    def account(self, index: int) -> UserAccount:
+        return self._person(index)[0]
+
+    def session(self, index: int) -> ApiClient:
+        return self._person(index)[1]
+
+    def _person(self, index: int) -> tuple[UserAccount, ApiClient]:
+        if index not in self._people:
+            account = self.world.user(f"Person {index}")
+            self._people[index] = (account, self.world.login(account))
+        return self._people[index]
+
+    def token(self, index: int, scopes: list[str] | None = None) -> ApiClient:
+        """A bearer client with a personal token of person ``index`` (every scope by default)."""
+        key = (index, frozenset(scopes or ALL))
+        if key not in self._tokens:
+            self._tokens[key] = self.world.personal_token(self.session(index), sorted(key[1]))
+        return self.world.bearer(self._tokens[key])
+
+    def organization(self, owner: int = 0, **settings: Any) -> str:
+        return self.world.organization(self.session(owner), **settings)
+
+    def join(self, slug: str, index: int, role: str, owner: int = 0) -> str:
+        """Add person ``index`` to ``slug`` with ``role``; returns the member id."""
+        return self.world.add_member(self.session(owner), slug, self.account(index), role)
+
+    def close(self) -> None:
+        self.world.close()
+
+
+@dataclass
+class Member:
+    account: UserAccount
+    session: ApiClient
+    member_id: str
 
 
 ALL = {
@@ -235,3 +298,54 @@ def error_code(response: httpx.Response) -> str | None:
         code: str | None = body["detail"].get("code")
         return code
     return None
+
+
+def assert_error(
+    response: httpx.Response, status: int, code: str, extra: dict[str, Any] | None = None
+) -> dict[str, Any]:
+    """The response is the coded error of API.md; returns its ``detail``."""
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert list(body) == ["detail"], body
+    detail: dict[str, Any] = body["detail"]
+    assert set(detail) == {"code", "message", "extra"}, detail
+    assert detail["code"] == code, detail
+    assert isinstance(detail["message"], str) and detail["message"], detail
+    assert isinstance(detail["extra"], dict), detail
+    if extra is not None:
+        assert detail["extra"] == extra, detail
+    return detail
+
+
+def error_fields(response: httpx.Response) -> list[str]:
+    """The fields named by a 400 invalid-request."""
+    detail = assert_error(response, 400, "invalid-request")
+    errors = detail["extra"]["errors"]
+    assert errors and all(set(item) == {"field", "message"} for item in errors), errors
+    return [item["field"] for item in errors]
+
+
+def next_link(response: httpx.Response) -> str | None:
+    """The URL of the ``rel="next"`` link (RFC 8288), or None on the last page."""
+    link = response.headers.get("Link")
+    if link is None:
+        return None
+    target, _, params = link.partition(";")
+    assert target.strip().startswith("<") and target.strip().endswith(">"), link
+    assert params.strip() == 'rel="next"', link
+    url = target.strip()[1:-1]
+    assert parse_qs(urlsplit(url).query).get("cursor"), link
+    return url
+
+
+def all_pages(client: ApiClient, path: str, per_page: int) -> list[list[Any]]:
+    """Follow the next links from the first page; the items of every page."""
+    pages: list[list[Any]] = []
+    url: str | None = f"{path}?per_page={per_page}"
+    while url is not None:
+        response = client.get(url)
+        assert response.status_code == 200, response.text
+        pages.append(response.json())
+        url = next_link(response)
+        assert len(pages) < 100, "the next links never end"
+    return pages

@@ -14,6 +14,7 @@ from tokenward.errors import ApiError
 __all__ = ["body_schema", "parse_body", "validation_errors"]
 
 Model = TypeVar("Model", bound=BaseModel)
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
 
 
 def validation_errors(error: ValidationError | list[Any]) -> list[dict[str, str]]:
@@ -21,7 +22,9 @@ def validation_errors(error: ValidationError | list[Any]) -> list[dict[str, str]
     items = error.errors(include_input=False) if isinstance(error, ValidationError) else error
     result = []
     for item in items:
-        location = [str(part) for part in item.get("loc", ()) if part not in ("body",)]
+        location = [str(part) for part in item.get("loc", ())]
+        if location and location[0] in _SOURCES:  # FastAPI's say where: ("query", "per_page")
+            location = location[1:]
         message = str(item.get("msg", "is not valid"))
         if item.get("type") == "missing":
             message = "This field is required."
