@@ -29,6 +29,7 @@ from tokenward.http.body_limit import BodyLimitMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
 from tokenward.store.engine import Store
+from tokenward.web import install_web
 
 __all__ = ["create_app"]
 
@@ -99,6 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(metrics_router)
+    install_web(app)  # pages, static files, HTML error pages for non-API paths
     # Added last runs first: headers and the size limit wrap everything, authentication after.
     app.add_middleware(
         AuthenticationMiddleware, authenticator=Authenticator(store, cookies, caches, usage)

@@ -1,0 +1,97 @@
+"""Errors on page routes answer with an HTML page; the JSON API keeps its coded JSON.
+
+Each JSON handler still decides the status, code and message (and logs); for a page path its
+answer is dressed as HTML. A page that needs a signed-in user sends a visitor to the sign-in page.
+"""
+
+from __future__ import annotations
+
+import inspect
+import json
+from collections.abc import Awaitable, Callable
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import RedirectResponse
+from sqlalchemy.exc import SQLAlchemyError
+from starlette.exceptions import HTTPException
+from starlette.responses import Response
+
+from tokenward.errors import ApiError
+from tokenward.web.templating import render
+
+__all__ = ["install_page_errors", "is_page_path", "login_url"]
+
+Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
+
+_NOT_PAGES = ("/api/", "/static/")
+_NOT_PAGE_PATHS = frozenset({"/healthz", "/openapi.json", "/metrics"})
+_DRESSED = (
+    ApiError,
+    HTTPException,
+    RequestValidationError,
+    SQLAlchemyError,
+    OSError,
+    TimeoutError,
+    Exception,
+)
+
+_TITLES = {
+    403: "You do not have access to this",
+    404: "Page not found",
+    405: "This page cannot be used that way",
+    429: "Too many attempts",
+    503: "Tokenward cannot reach its database",
+}
+_EXPLANATIONS = {
+    "not-found": "There is no such page, or it belongs to an organization you are not a member of.",
+    "csrf-failed": "This form was not sent from a Tokenward page, or it has expired. Go back, "
+    "reload the page and try again.",
+    "session-required": "These pages are for signed-in people. API tokens cannot use them.",
+}
+
+
+def is_page_path(path: str) -> bool:
+    return not path.startswith(_NOT_PAGES) and path not in _NOT_PAGE_PATHS
+
+
+def login_url(next_path: str) -> str:
+    return "/login/?next=" + quote(next_path, safe="/")
+
+
+def _dressed(json_handler: Handler) -> Callable[[Request, Exception], Awaitable[Response]]:
+    async def handle(request: Request, error: Exception) -> Response:
+        answer = json_handler(request, error)
+        response = await answer if inspect.isawaitable(answer) else answer
+        if not is_page_path(request.url.path):
+            return response
+        status = response.status_code
+        if status == 401:
+            return RedirectResponse(login_url(request.url.path), status_code=303)
+        detail: dict[str, Any] = json.loads(bytes(response.body)).get("detail", {})
+        code = str(detail.get("code", "error"))
+        retry_after = response.headers.get("retry-after")
+        return render(
+            request,
+            "error.html",
+            {
+                "status": status,
+                "title": _TITLES.get(status, "Something went wrong"),
+                "message": _EXPLANATIONS.get(code, str(detail.get("message", ""))),
+                "code": code,
+            },
+            status_code=status,
+            headers={"Retry-After": retry_after} if retry_after else None,
+        )
+
+    return handle
+
+
+def install_page_errors(app: FastAPI) -> None:
+    """Wrap the installed JSON handlers; call after ``install_error_handlers``."""
+    for kind in _DRESSED:
+        handler = app.exception_handlers.get(kind)
+        if handler is not None:
+            app.add_exception_handler(kind, _dressed(handler))

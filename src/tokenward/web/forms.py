@@ -1,0 +1,133 @@
+"""Form posts: CSRF checks, and validation with the API's own request models.
+
+Signed-in forms carry the session's CSRF token in a hidden field. The authentication middleware
+reads only the ``X-CSRF-Token`` header, so it marks every form post ``csrf-failed``;
+``checked_form`` compares the hidden field with the session's token and, when they match, clears
+that mark before the access dependency runs (it is declared first). A missing or wrong field
+leaves the mark, and the gate refuses the post with 403.
+
+The sign-in form has no session yet: it uses a signed double-submit token, a random nonce in a
+cookie and the same nonce, signed and timestamped, in the form.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from typing import Any, TypeVar
+
+from fastapi import Request, Response
+from itsdangerous import BadSignature, TimestampSigner
+from pydantic import BaseModel, ValidationError
+from starlette.datastructures import FormData
+
+from tokenward.api.bodies import invalid_request, validation_errors
+from tokenward.auth.gate import authentication_of
+from tokenward.auth.middleware import AUTHENTICATION_KEY
+from tokenward.auth.principal import Authentication
+from tokenward.errors import ApiError
+
+__all__ = [
+    "CSRF_FIELD",
+    "FORM_ERRORS",
+    "checked_form",
+    "field_errors",
+    "issue_login_token",
+    "login_token_matches",
+    "set_login_nonce",
+    "text",
+    "texts",
+    "validated",
+]
+
+CSRF_FIELD = "csrf_token"
+# Refusals an action makes about the form's content are shown on the form; anything else
+# (a gate's 403 or 404, a 503) gets the error page.
+FORM_ERRORS = frozenset({400, 403, 409})
+LOGIN_NONCE_COOKIE = "tokenward_login_nonce"
+_LOGIN_TOKEN_MAX_AGE = 3600
+
+Model = TypeVar("Model", bound=BaseModel)
+
+
+async def checked_form(request: Request) -> FormData:
+    """The posted form; clears the middleware's ``csrf-failed`` mark when the field matches."""
+    await request.body()  # keep the raw body readable for anyone after the form parser
+    form = await request.form()
+    authentication = authentication_of(request)
+    principal, error = authentication.principal, authentication.error
+    given = form.get(CSRF_FIELD)
+    if (
+        principal is not None
+        and principal.csrf_token is not None
+        and error is not None
+        and error.code == "csrf-failed"
+        and isinstance(given, str)
+        and hmac.compare_digest(given.encode(), principal.csrf_token.encode())
+    ):
+        request.scope["state"][AUTHENTICATION_KEY] = Authentication(principal)
+    return form
+
+
+def text(form: FormData, name: str) -> str:
+    value = form.get(name)
+    return value if isinstance(value, str) else ""
+
+
+def texts(form: FormData, name: str) -> list[str]:
+    return [value for value in form.getlist(name) if isinstance(value, str)]
+
+
+def validated(model: type[Model], data: dict[str, Any]) -> Model:
+    """Validate like the API does, so a page accepts exactly what the endpoint accepts."""
+    if any(isinstance(value, str) and "\x00" in value for value in data.values()):
+        raise invalid_request([{"field": "body", "message": "Text may not contain NUL."}])
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        raise invalid_request(validation_errors(error)) from None
+
+
+def field_errors(error: ApiError | None) -> dict[str, str]:
+    """``{"field": "message"}`` from a 400 ``invalid-request``, for messages beside the inputs."""
+    if error is None:
+        return {}
+    items = error.extra.get("errors") or []
+    return {
+        str(item.get("field", "")).split(".")[0]: str(item.get("message", ""))
+        for item in items
+        if isinstance(item, dict)
+    }
+
+
+def _login_signer(request: Request) -> TimestampSigner:
+    return TimestampSigner(request.app.state.settings.secret_key, salt="tokenward.login-form")
+
+
+def issue_login_token(request: Request) -> tuple[str, str]:
+    """A fresh nonce for the cookie and its signed, timestamped form for the hidden field."""
+    nonce = secrets.token_urlsafe(24)
+    return nonce, _login_signer(request).sign(nonce).decode("ascii")
+
+
+def set_login_nonce(request: Request, response: Response, nonce: str) -> None:
+    response.set_cookie(
+        LOGIN_NONCE_COOKIE,
+        nonce,
+        max_age=_LOGIN_TOKEN_MAX_AGE,
+        path="/login/",
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.cookie_secure or request.url.scheme == "https",
+    )
+
+
+def login_token_matches(request: Request, given: str) -> bool:
+    nonce = request.cookies.get(LOGIN_NONCE_COOKIE)
+    if not nonce or not given:
+        return False
+    try:
+        signed_nonce = _login_signer(request).unsign(given, max_age=_LOGIN_TOKEN_MAX_AGE)
+    except BadSignature:
+        return False
+    return hmac.compare_digest(signed_nonce, nonce.encode())

@@ -1,0 +1,110 @@
+"""Members of an organization: list, add by email with a role, change a role, remove."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from tokenward.actions.members import add_member, change_role, members_of, remove_member
+from tokenward.api.schemas import MemberCreate, MemberUpdate
+from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.errors import ApiError
+from tokenward.policy import Role
+from tokenward.store.tables import Membership
+from tokenward.web.flash import redirect_with_flash
+from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, validated
+from tokenward.web.layout import organization_page, organization_url
+
+router = APIRouter(include_in_schema=False)
+
+ROLES = [role.value for role in Role]
+_SHOWN = 500
+
+
+async def _page(
+    request: Request,
+    context: OrganizationContext,
+    *,
+    error: ApiError | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    query = members_of(context.organization.id).order_by(Membership.id).limit(_SHOWN)
+    rows = (await context.db.execute(query)).all()
+    return organization_page(
+        request,
+        context,
+        "organization_members.html",
+        "members",
+        {
+            "members": [(membership, user) for membership, user in rows],
+            "roles": ROLES,
+            "can_manage": "member:write" in context.scopes,
+            "error": error,
+            "errors": field_errors(error),
+            "values": values or {"role": Role.MEMBER.value},
+        },
+        status_code=error.status if error is not None else 200,
+    )
+
+
+@router.get("/settings/{org}/members/")
+async def members(
+    request: Request,
+    context: OrganizationContext = organization_access("member:read", session_only=True),
+) -> HTMLResponse:
+    return await _page(request, context)
+
+
+@router.post("/settings/{org}/members/", response_model=None)
+async def add(
+    request: Request,
+    form: FormData = Depends(checked_form),
+    context: OrganizationContext = organization_access("member:write", session_only=True),
+) -> Response:
+    values = {"email": text(form, "email"), "role": text(form, "role")}
+    try:
+        body = validated(MemberCreate, values)
+        _, user = await add_member(context, email=body.email, role=Role(body.role))
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, context, error=error, values=values)
+    return redirect_with_flash(
+        request, organization_url(context, "members/"), f"{user.email} added as {body.role}."
+    )
+
+
+@router.post("/settings/{org}/members/{member_id}/role/", response_model=None)
+async def set_role(
+    request: Request,
+    member_id: str,
+    form: FormData = Depends(checked_form),
+    context: OrganizationContext = organization_access("member:write", session_only=True),
+) -> Response:
+    try:
+        body = validated(MemberUpdate, {"role": text(form, "role")})
+        _, user = await change_role(context, member_id, Role(body.role))
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, context, error=error)
+    return redirect_with_flash(
+        request, organization_url(context, "members/"), f"{user.email} is now {body.role}."
+    )
+
+
+@router.post("/settings/{org}/members/{member_id}/remove/", response_model=None)
+async def remove(
+    request: Request,
+    member_id: str,
+    form: FormData = Depends(checked_form),
+    context: OrganizationContext = organization_access("member:write", session_only=True),
+) -> Response:
+    try:
+        await remove_member(context, member_id)
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, context, error=error)
+    return redirect_with_flash(request, organization_url(context, "members/"), "Member removed.")

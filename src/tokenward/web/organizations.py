@@ -1,0 +1,127 @@
+"""The caller's organizations, creating one, and an organization's general settings (name)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.datastructures import FormData
+
+from tokenward.actions.organizations import (
+    create_organization,
+    update_organization,
+    visible_organizations,
+)
+from tokenward.api.schemas import OrganizationCreate, OrganizationUpdate
+from tokenward.auth.gate import (
+    OrganizationContext,
+    client_ip,
+    database,
+    organization_access,
+    user_level,
+)
+from tokenward.auth.principal import Principal
+from tokenward.errors import ApiError
+from tokenward.web.flash import redirect_with_flash
+from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, validated
+from tokenward.web.layout import organization_page
+from tokenward.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+async def _list_page(
+    request: Request,
+    db: AsyncSession,
+    principal: Principal,
+    *,
+    error: ApiError | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    organizations = await visible_organizations(db, principal)
+    return render(
+        request,
+        "organizations.html",
+        {
+            "organizations": organizations,
+            "error": error,
+            "errors": field_errors(error),
+            "values": values or {},
+        },
+        status_code=error.status if error is not None else 200,
+    )
+
+
+@router.get("/organizations/")
+async def organizations(
+    request: Request,
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> HTMLResponse:
+    return await _list_page(request, db, principal)
+
+
+@router.post("/organizations/", response_model=None)
+async def create(
+    request: Request,
+    form: FormData = Depends(checked_form),
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> Response:
+    values = {"slug": text(form, "slug").strip(), "name": text(form, "name")}
+    try:
+        body = validated(OrganizationCreate, values)
+        organization = await create_organization(
+            db, principal, slug=body.slug, name=body.name, ip_address=client_ip(request)
+        )
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _list_page(request, db, principal, error=error, values=values)
+    return redirect_with_flash(
+        request, f"/settings/{organization.slug}/", f"Organization {organization.name} created."
+    )
+
+
+def _general_page(
+    request: Request,
+    context: OrganizationContext,
+    *,
+    error: ApiError | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    return organization_page(
+        request,
+        context,
+        "organization_general.html",
+        "general",
+        {"error": error, "errors": field_errors(error), "values": values or {}},
+        status_code=error.status if error is not None else 200,
+    )
+
+
+@router.get("/settings/{org}/")
+async def general(
+    request: Request,
+    context: OrganizationContext = organization_access("org:read", session_only=True),
+) -> HTMLResponse:
+    return _general_page(request, context)
+
+
+@router.post("/settings/{org}/", response_model=None)
+async def rename(
+    request: Request,
+    form: FormData = Depends(checked_form),
+    context: OrganizationContext = organization_access("org:write", session_only=True),
+) -> Response:
+    values = {"name": text(form, "name")}
+    try:
+        body = validated(OrganizationUpdate, values)
+        await update_organization(context, name=body.name, settings={})
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return _general_page(request, context, error=error, values=values)
+    return redirect_with_flash(
+        request, f"/settings/{context.organization.slug}/", "Organization name saved."
+    )

@@ -1,0 +1,71 @@
+"""An organization's projects: list and create."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from tokenward.actions.projects import create_project, projects_of
+from tokenward.api.schemas import ProjectCreate
+from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.errors import ApiError
+from tokenward.store.tables import Project
+from tokenward.web.flash import redirect_with_flash
+from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, validated
+from tokenward.web.layout import organization_page, organization_url
+
+router = APIRouter(include_in_schema=False)
+
+_SHOWN = 500
+
+
+async def _page(
+    request: Request,
+    context: OrganizationContext,
+    *,
+    error: ApiError | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    query = projects_of(context.organization.id).order_by(Project.slug).limit(_SHOWN)
+    return organization_page(
+        request,
+        context,
+        "organization_projects.html",
+        "projects",
+        {
+            "projects": (await context.db.scalars(query)).all(),
+            "can_create": "project:write" in context.scopes,
+            "error": error,
+            "errors": field_errors(error),
+            "values": values or {},
+        },
+        status_code=error.status if error is not None else 200,
+    )
+
+
+@router.get("/settings/{org}/projects/")
+async def projects(
+    request: Request,
+    context: OrganizationContext = organization_access("project:read", session_only=True),
+) -> HTMLResponse:
+    return await _page(request, context)
+
+
+@router.post("/settings/{org}/projects/", response_model=None)
+async def create(
+    request: Request,
+    form: FormData = Depends(checked_form),
+    context: OrganizationContext = organization_access("project:write", session_only=True),
+) -> Response:
+    values = {"slug": text(form, "slug").strip(), "name": text(form, "name")}
+    try:
+        body = validated(ProjectCreate, values)
+        project = await create_project(context, slug=body.slug, name=body.name)
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, context, error=error, values=values)
+    return redirect_with_flash(
+        request, organization_url(context, "projects/"), f"Project {project.name} created."
+    )

@@ -1,0 +1,31 @@
+"""All pages, in matching order: ``/settings/account/`` before ``/settings/{org}/``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from tokenward.web import (
+    account_tokens,
+    audit_log,
+    members,
+    organization_tokens,
+    organizations,
+    projects,
+    security,
+    sign_in,
+)
+
+__all__ = ["page_router"]
+
+page_router = APIRouter(include_in_schema=False)
+for module in (
+    sign_in,
+    account_tokens,
+    organizations,
+    security,
+    members,
+    organization_tokens,
+    projects,
+    audit_log,
+):
+    page_router.include_router(module.router)

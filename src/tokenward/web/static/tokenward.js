@@ -1,0 +1,81 @@
+// Small enhancements for Tokenward's pages. Every form also works without this script.
+"use strict";
+
+(function () {
+  // Forms marked data-confirm ask in the shared <dialog> before they are sent.
+  function setUpConfirmations() {
+    var dialog = document.getElementById("confirm-dialog");
+    if (!dialog || typeof dialog.showModal !== "function") return;
+    var message = document.getElementById("confirm-dialog-message");
+    var accept = document.getElementById("confirm-dialog-accept");
+    var pending = null;
+
+    document.querySelectorAll("form[data-confirm]").forEach(function (form) {
+      form.addEventListener("submit", function (event) {
+        if (form.dataset.confirmed === "yes") return;
+        event.preventDefault();
+        pending = form;
+        message.textContent = form.dataset.confirm;
+        accept.textContent = form.dataset.confirmLabel || "Confirm";
+        dialog.returnValue = "";
+        dialog.showModal();
+      });
+    });
+
+    dialog.addEventListener("close", function () {
+      var form = pending;
+      pending = null;
+      if (form && dialog.returnValue === "confirm") {
+        form.dataset.confirmed = "yes";
+        form.requestSubmit();
+      }
+    });
+  }
+
+  // Turning personal tokens off asks first, in a dialog that says what will break.
+  function setUpSecurityForm() {
+    var form = document.getElementById("security-form");
+    var dialog = document.getElementById("deny-dialog");
+    if (!form || !dialog || typeof dialog.showModal !== "function") return;
+    var checkbox = form.querySelector("#allow-personal-tokens");
+    form.addEventListener("submit", function (event) {
+      if (form.dataset.allowed === "true" && !checkbox.checked) {
+        event.preventDefault();
+        if (!dialog.open) dialog.showModal();
+      }
+    });
+  }
+
+  // Copy buttons copy the value of the input they name, and say whether it worked.
+  function setUpCopyButtons() {
+    document.querySelectorAll("button[data-copy]").forEach(function (button) {
+      button.addEventListener("click", function () {
+        var input = document.getElementById(button.dataset.copy);
+        var status = document.getElementById("copy-status");
+        if (!input) return;
+        function say(text) {
+          if (status) status.textContent = text;
+        }
+        function fallback() {
+          input.focus();
+          input.select();
+          say("Press Ctrl+C (or ⌘C) to copy the selected token.");
+        }
+        if (navigator.clipboard && window.isSecureContext) {
+          navigator.clipboard.writeText(input.value).then(function () {
+            button.textContent = "Copied";
+            say("Token copied to the clipboard.");
+          }, fallback);
+        } else {
+          fallback();
+        }
+      });
+    });
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    setUpConfirmations();
+    setUpSecurityForm();
+    setUpCopyButtons();
+  });
+})();
