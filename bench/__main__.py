@@ -1,3 +1,69 @@
-"""``make bench``: benchmarks that print ratios against a baseline measured in the same run."""
+"""``make bench``: the fast path's four figures, each a ratio or bound measured in one run.
 
-print("no benchmarks yet")
+Sizes come from the environment so the same code runs in seconds in the test suite:
+TOKENWARD_BENCH_TOKENS (1,000,000), TOKENWARD_BENCH_ORGS (100,000), TOKENWARD_BENCH_SECONDS (5),
+TOKENWARD_BENCH_FLIPS (100), TOKENWARD_BENCH_REQUESTS (10,000), TOKENWARD_BENCH_FLUSH_SECONDS (3,
+the shipped usage batch interval).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import uuid
+from collections.abc import Mapping
+
+from bench.environment import temporary_database
+from bench.figures import Figure, cold_path, gate_cost, propagation, usage_writes
+
+__all__ = ["main"]
+
+
+def _size(environ: Mapping[str, str], name: str, default: float) -> float:
+    return float(environ.get(f"TOKENWARD_BENCH_{name}", default))
+
+
+def _table(figures: list[Figure]) -> str:
+    width = max(len(label) for figure in figures for label, _ in figure.rows) + 2
+    lines = []
+    for figure in figures:
+        lines.append(f"== {figure.name}")
+        lines.extend(f"  {label:<{width}}{value}" for label, value in figure.rows)
+    return "\n".join(lines)
+
+
+def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
+    env = os.environ if environ is None else environ
+    secret = "bench-" + uuid.uuid4().hex
+    figures: list[Figure] = []
+    with temporary_database() as url:
+        figures.append(gate_cost(url, secret, seconds=_size(env, "SECONDS", 5)))
+        figures.append(propagation(url, secret, flips=int(_size(env, "FLIPS", 100))))
+        figures.append(
+            usage_writes(
+                url,
+                secret,
+                requests=int(_size(env, "REQUESTS", 10_000)),
+                flush_seconds=_size(env, "FLUSH_SECONDS", 3.0),
+            )
+        )
+    with temporary_database() as url:
+        figures.insert(
+            1,
+            cold_path(
+                url,
+                secret,
+                tokens=int(_size(env, "TOKENS", 1_000_000)),
+                organizations=int(_size(env, "ORGS", 100_000)),
+            ),
+        )
+    print(_table(figures))
+    print()
+    for figure in figures:
+        print(f"{figure.name}: {figure.summary}")
+    sys.stdout.flush()
+    return figures
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,58 @@
+"""The applications the benchmark serves: Tokenward as shipped, and the same endpoint with
+authentication switched off (no middleware, no gate) as the baseline for the gate's cost."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.routing import APIRoute
+
+from tokenward.auth.gate import ACCESS_ATTRIBUTE, OrganizationContext
+from tokenward.auth.inventory import _flat_routes
+from tokenward.auth.middleware import AuthenticationMiddleware
+from tokenward.cli import worker_app
+from tokenward.policy import ALL_SCOPES, Credential, CredentialKind, Role
+from tokenward.store.gatekeeping import find_organization_with_role
+
+__all__ = ["BENCH_PATH", "auth_off_app", "gated_app"]
+
+BENCH_PATH = "/api/0/organizations/{org}/"
+
+
+def gated_app() -> FastAPI:
+    app: FastAPI = worker_app()
+    return app
+
+
+def _organization_gate(app: FastAPI) -> Any:
+    for route in _flat_routes(app):  # included routers may be nested
+        if isinstance(route, APIRoute) and route.path == BENCH_PATH and "GET" in route.methods:
+            for dependency in route.dependant.dependencies:
+                if getattr(dependency.call, ACCESS_ATTRIBUTE, None) == "organization":
+                    return dependency.call
+    raise LookupError(f"no gated GET {BENCH_PATH}")
+
+
+def auth_off_app() -> FastAPI:
+    """Same app and endpoint; the gate answers with a context remembered from the first call."""
+    from tokenward.auth.principal import Principal
+
+    app = gated_app()
+    app.user_middleware = [m for m in app.user_middleware if m.cls is not AuthenticationMiddleware]
+    remembered: dict[str, OrganizationContext] = {}
+    principal = Principal(Credential(CredentialKind.SESSION, ALL_SCOPES))
+
+    async def no_gate(org: str) -> OrganizationContext:
+        context = remembered.get(org)
+        if context is None:
+            async with app.state.store.session() as db:
+                found = await find_organization_with_role(db, org, None)
+                if found is None:
+                    raise LookupError(org)
+                context = OrganizationContext(db, principal, found[0], Role.OWNER, ALL_SCOPES, None)
+            remembered[org] = context
+        return context
+
+    app.dependency_overrides[_organization_gate(app)] = no_gate
+    return app

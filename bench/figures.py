@@ -1,0 +1,201 @@
+"""The four figures of ``make bench``. Each returns rows for the table and one summary line."""
+
+from __future__ import annotations
+
+import asyncio
+import statistics
+import time
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+
+import httpx
+
+from bench.environment import serve
+from bench.load import WRK, rate, throughput
+from bench.seed import owner_with_token, seed_population
+from tokenward.auth.authenticator import Authenticator
+from tokenward.auth.caches import GateCaches
+from tokenward.auth.gate import policy_of
+from tokenward.auth.gatekeeper import Gatekeeper
+from tokenward.auth.sessions import SessionCookies
+from tokenward.auth.usage import UsageRecorder
+from tokenward.config import Settings
+from tokenward.metrics import Metrics
+from tokenward.policy import Requirement, Role, decide
+from tokenward.store.engine import Store
+
+__all__ = ["Figure", "cold_path", "gate_cost", "propagation", "usage_writes"]
+
+GATED = "bench.apps:gated_app"
+AUTH_OFF = "bench.apps:auth_off_app"
+
+
+@dataclass
+class Figure:
+    name: str
+    summary: str
+    rows: list[tuple[str, str]] = field(default_factory=list)
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
+
+
+def _ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def gate_cost(database_url: str, secret: str, *, seconds: float, rounds: int = 2) -> Figure:
+    """Figure 1: one organization endpoint with a personal token through the middleware and the
+    gate (warm caches), against the same endpoint with authentication switched off."""
+    with serve(GATED, database_url, secret) as server:
+        owner = owner_with_token(database_url, server.url)
+    path = f"/api/0/organizations/{owner.slug}/"
+    best = {GATED: 0.0, AUTH_OFF: 0.0}
+    for _ in range(rounds):  # alternate, keep each side's best: loopback noise hits both
+        for factory in (GATED, AUTH_OFF):
+            with serve(factory, database_url, secret) as server:
+                rate(server.url + path, owner.bearer, seconds=1)  # warm caches and connections
+                best[factory] = max(
+                    best[factory], rate(server.url + path, owner.bearer, seconds=seconds)
+                )
+    ratio = best[GATED] / best[AUTH_OFF]
+    return Figure(
+        "gate-cost",
+        f"{ratio:.2f}x auth-off throughput (goal >= 0.9x)",
+        [
+            ("gated requests/s (token, middleware + gate)", f"{best[GATED]:.0f}"),
+            ("auth-off requests/s (same endpoint)", f"{best[AUTH_OFF]:.0f}"),
+            ("ratio", f"{ratio:.3f}"),
+            ("load generator", "wrk -t1 -c16" if WRK else "asyncio + httpx, 16 connections"),
+        ],
+    )
+
+
+async def _cold_and_warm(
+    database_url: str, secret: str, samples: list[tuple[str, str]]
+) -> tuple[list[float], list[float]]:
+    metrics = Metrics()
+    caches = GateCaches(max_entries=len(samples) * 4 + 16, ttl_seconds=3600, metrics=metrics)
+    caches.usable = True  # measured in one process, with nothing changing underneath
+    store = Store(database_url)
+    usage = UsageRecorder(store, metrics, flush_seconds=3600)
+    authenticator = Authenticator(store, SessionCookies(secret), caches, usage)
+    gatekeeper = Gatekeeper(caches, metrics, usage)
+
+    async def one(token: str, slug: str) -> None:
+        authentication = await authenticator.authenticate(
+            authorization=f"Bearer {token}", session_cookie=None, csrf_header=None, method="GET"
+        )
+        principal = authentication.principal
+        assert principal is not None and principal.user is not None, authentication.error
+        async with store.session() as db:
+            organization, role = await gatekeeper.organization_with_role(
+                db, slug, principal.user.id
+            )
+        assert organization is not None and role is not None
+        decision = decide(principal.credential, policy_of(organization), Role(role), Requirement())
+        assert decision.allowed
+
+    async def timed(call: Callable[[], Awaitable[None]]) -> float:
+        start = time.perf_counter()
+        await call()
+        return time.perf_counter() - start
+
+    try:
+        await one(*samples[0])  # open the pool's connection outside the measurement
+        cold = [await timed(lambda s=sample: one(*s)) for sample in samples[1:]]  # type: ignore[misc]
+        warm_sample = samples[0]
+        warm = [await timed(lambda: one(*warm_sample)) for _ in range(len(samples))]
+    finally:
+        await store.close()
+    return cold, warm
+
+
+def cold_path(database_url: str, secret: str, *, tokens: int, organizations: int) -> Figure:
+    """Figure 2: a cache-missing authentication + decision against a large population."""
+    started = time.perf_counter()
+    population = seed_population(database_url, tokens, organizations, samples=2000)
+    seeded = time.perf_counter() - started
+    cold, warm = asyncio.run(_cold_and_warm(database_url, secret, population.samples))
+    p50, p99 = _percentile(cold, 0.5), _percentile(cold, 0.99)
+    warm50 = _percentile(warm, 0.5)
+    return Figure(
+        "cold-path",
+        f"p50 {_ms(p50)}, p99 {_ms(p99)}, {p50 / warm50:.0f}x the warm path "
+        f"({tokens:,} tokens, {organizations:,} organizations; goal: report)",
+        [
+            ("population", f"{tokens:,} tokens, {organizations:,} organizations"),
+            ("seeded with COPY in", f"{seeded:.1f} s"),
+            ("cold auth + decision p50 / p99", f"{_ms(p50)} / {_ms(p99)}"),
+            ("warm auth + decision p50", f"{warm50 * 1e6:.1f} us"),
+            ("cold / warm (p50)", f"{p50 / warm50:.0f}x"),
+        ],
+    )
+
+
+def propagation(database_url: str, secret: str, *, flips: int) -> Figure:
+    """Figure 3: the owner flips the policy on A; how long until B answers the new decision."""
+    delays: list[float] = []
+    with (
+        serve(GATED, database_url, secret) as a,
+        serve(GATED, database_url, secret) as b,
+    ):
+        owner = owner_with_token(database_url, a.url)
+        path = f"/api/0/organizations/{owner.slug}/"
+        with httpx.Client(base_url=b.url, headers=owner.bearer, timeout=10) as on_b:
+            assert on_b.get(path).status_code == 200
+            for flip in range(flips):
+                allow = flip % 2 == 1
+                expected = 200 if allow else 403
+                settings = {"settings": {"allow_personal_tokens": allow}}
+                owner.session.put(path, json=settings).raise_for_status()
+                changed = time.perf_counter()
+                while on_b.get(path).status_code != expected:
+                    if time.perf_counter() - changed > 10:
+                        raise RuntimeError("B never followed the flip")
+                delays.append(time.perf_counter() - changed)
+        owner.session.close()
+    p50, p99 = _percentile(delays, 0.5), _percentile(delays, 0.99)
+    return Figure(
+        "propagation",
+        f"p50 {_ms(p50)}, p99 {_ms(p99)} over {flips} flips (goal p99 < 50 ms)",
+        [
+            ("flips on A", str(flips)),
+            ("delay until B answers anew p50 / p99", f"{_ms(p50)} / {_ms(p99)}"),
+            ("max", _ms(max(delays))),
+            ("mean", _ms(statistics.fmean(delays))),
+        ],
+    )
+
+
+def usage_writes(
+    database_url: str,
+    secret: str,
+    *,
+    requests: int,
+    flush_seconds: float = Settings.usage_flush_seconds,  # the shipped default
+) -> Figure:
+    """Figure 4: store writes made by usage recording, per 10,000 authenticated requests."""
+    env = {"TOKENWARD_USAGE_FLUSH_SECONDS": str(flush_seconds)}
+    with serve(GATED, database_url, secret, **env) as server:
+        owner = owner_with_token(database_url, server.url)
+        time.sleep(flush_seconds * 1.5)  # let any setup batch land first
+        before = server.metric("tokenward_usage_writes_total")
+        path = f"{server.url}/api/0/organizations/{owner.slug}/"
+        sent, per_second = throughput(path, owner.bearer, seconds=3600, requests=requests)
+        time.sleep(flush_seconds * 2.5)  # the last batch lands
+        writes = server.metric("tokenward_usage_writes_total") - before
+        owner.session.close()
+    per_10k = writes * 10_000 / sent
+    return Figure(
+        "usage-writes",
+        f"{per_10k:.1f} store writes per 10,000 requests (goal: a handful, not 10,000)",
+        [
+            ("requests sent", f"{sent:,} at {per_second:.0f}/s"),
+            ("usage flush interval", f"{flush_seconds:g} s"),
+            ("write statements", f"{writes:.0f}"),
+            ("per 10,000 requests", f"{per_10k:.1f}"),
+        ],
+    )

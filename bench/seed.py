@@ -1,0 +1,135 @@
+"""Data for the benchmarks: an owner with a session and a personal token over HTTP, and the
+large COPY-seeded population for the cold path."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import os
+import random
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import asyncpg
+import httpx
+
+from tokenward import credentials
+from tokenward.actions.accounts import create_user
+from tokenward.store.engine import Store
+from tokenward.store.notifications import asyncpg_dsn
+
+__all__ = ["Owner", "Population", "owner_with_token", "seed_population"]
+
+PASSWORD = "bench password, not secret"
+
+
+@dataclass
+class Owner:
+    session: httpx.Client
+    slug: str
+    token: str
+
+    @property
+    def bearer(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def _create_user(database_url: str, email: str) -> None:
+    store = Store(database_url)
+    try:
+        async with store.session() as db:
+            await create_user(db, email=email, password=PASSWORD, name="Bench owner")
+    finally:
+        await store.close()
+
+
+def owner_with_token(database_url: str, server_url: str) -> Owner:
+    email = f"owner-{uuid.uuid4().hex[:8]}@bench.example"
+    asyncio.run(_create_user(database_url, email))
+    session = httpx.Client(base_url=server_url, timeout=30)
+    login = session.post("/api/0/auth/login/", json={"email": email, "password": PASSWORD})
+    login.raise_for_status()
+    session.headers["X-CSRF-Token"] = login.json()["csrf_token"]
+    slug = f"bench-{uuid.uuid4().hex[:8]}"
+    session.post("/api/0/organizations/", json={"slug": slug, "name": "Bench"}).raise_for_status()
+    minted = session.post("/api/0/users/me/tokens/", json={"name": "bench", "scopes": ["org:read"]})
+    minted.raise_for_status()
+    return Owner(session, slug, minted.json()["token"])
+
+
+@dataclass
+class Population:
+    tokens: int
+    organizations: int
+    samples: list[tuple[str, str]]  # (token, slug of an organization its user owns)
+
+
+def _digests(count: int) -> Iterator[str]:
+    for _ in range(count):
+        yield os.urandom(32).hex()
+
+
+async def _copy(database_url: str, tokens: int, organizations: int, samples: int) -> Population:
+    now = dt.datetime.now(dt.UTC)
+    connection = await asyncpg.connect(asyncpg_dsn(database_url))
+    try:
+        users = organizations  # user u owns organization u and is a member of u + 1
+        await connection.copy_records_to_table(
+            "users",
+            columns=["id", "email", "name", "password_hash", "is_superuser", "created_at"],
+            records=((u, f"u{u}@bench.example", "", "-", False, now) for u in range(1, users + 1)),
+        )
+        await connection.copy_records_to_table(
+            "organizations",
+            columns=["id", "slug", "name", "allow_personal_tokens", "created_at"],
+            records=((o, f"org-{o}", f"Org {o}", True, now) for o in range(1, organizations + 1)),
+        )
+        await connection.copy_records_to_table(
+            "memberships",
+            columns=["id", "organization_id", "user_id", "role", "created_at"],
+            records=(
+                (2 * u - 1 + k, (u - 1 + k) % organizations + 1, u, role, now)
+                for u in range(1, users + 1)
+                for k, role in ((0, "owner"), (1, "member"))
+            ),
+        )
+        chosen = set(random.sample(range(tokens), min(samples, tokens)))
+        minted: dict[int, credentials.MintedToken] = {
+            index: credentials.mint(credentials.TokenKind.PERSONAL) for index in chosen
+        }
+        digests = _digests(tokens)
+        await connection.copy_records_to_table(
+            "personal_tokens",
+            columns=[
+                "id",
+                "user_id",
+                "name",
+                "token_hash",
+                "token_last_characters",
+                "scopes",
+                "created_at",
+            ],
+            records=(
+                (
+                    i + 1,
+                    i % users + 1,
+                    "t",
+                    minted[i].digest if i in minted else next(digests),
+                    "xxxx",
+                    "org:read",
+                    now,
+                )
+                for i in range(tokens)
+            ),
+        )
+        await connection.execute("ANALYZE")
+    finally:
+        await connection.close()
+    sample_list = [(minted[i].secret, f"org-{i % organizations + 1}") for i in sorted(minted)]
+    random.shuffle(sample_list)
+    return Population(tokens, organizations, sample_list)
+
+
+def seed_population(database_url: str, tokens: int, organizations: int, samples: int) -> Population:
+    return asyncio.run(_copy(database_url, tokens, organizations, samples))

@@ -1,0 +1,28 @@
+"""``make bench`` is not part of the test run, but its code is: the four figures on tiny sizes."""
+
+from __future__ import annotations
+
+import pytest
+from bench.__main__ import main
+
+
+def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixture[str]) -> None:
+    figures = main(
+        {
+            "TOKENWARD_BENCH_TOKENS": "300",
+            "TOKENWARD_BENCH_ORGS": "40",
+            "TOKENWARD_BENCH_SECONDS": "1",
+            "TOKENWARD_BENCH_FLIPS": "4",
+            "TOKENWARD_BENCH_REQUESTS": "200",
+            "TOKENWARD_BENCH_FLUSH_SECONDS": "0.3",
+        }
+    )
+    assert [figure.name for figure in figures] == [
+        "gate-cost",
+        "cold-path",
+        "propagation",
+        "usage-writes",
+    ]
+    summary = capsys.readouterr().out.strip().splitlines()[-4:]
+    assert [line.split(":")[0] for line in summary] == [figure.name for figure in figures]
+    assert all("goal" in line for line in summary)
