@@ -190,7 +190,7 @@ def test_members_projects_and_name(visit: Visit, browser_world: BrowserWorld) ->
         "button", name="Remove"
     ).click()
     page.get_by_role("dialog").get_by_role("button", name="Remove member").click()
-    expect(page.get_by_role("status")).to_contain_text("Member removed")
+    expect(page.get_by_role("status")).to_contain_text(f"{newcomer.email} removed")
     expect(page.get_by_role("row").filter(has_text=newcomer.email)).to_have_count(0)
 
     _tab(page, "Projects").click()

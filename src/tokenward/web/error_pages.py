@@ -69,7 +69,9 @@ def _dressed(json_handler: Handler) -> Callable[[Request, Exception], Awaitable[
             return response
         status = response.status_code
         if status == 401:
-            return RedirectResponse(login_url(request.url.path), status_code=303)
+            # Back to the page after signing in; a form post cannot be replayed, so not to it.
+            back = request.url.path if request.method == "GET" else "/organizations/"
+            return RedirectResponse(login_url(back), status_code=303)
         detail: dict[str, Any] = json.loads(bytes(response.body)).get("detail", {})
         code = str(detail.get("code", "error"))
         retry_after = response.headers.get("retry-after")

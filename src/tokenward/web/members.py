@@ -6,7 +6,13 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from tokenward.actions.members import add_member, change_role, members_of, remove_member
+from tokenward.actions.members import (
+    add_member,
+    change_role,
+    find_member,
+    members_of,
+    remove_member,
+)
 from tokenward.api.schemas import MemberCreate, MemberUpdate
 from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.errors import ApiError
@@ -102,9 +108,17 @@ async def remove(
     context: OrganizationContext = organization_access("member:write", session_only=True),
 ) -> Response:
     try:
+        _, user = await find_member(context, member_id)
         await remove_member(context, member_id)
     except ApiError as error:
         if error.status not in FORM_ERRORS:
             raise
         return await _page(request, context, error=error)
-    return redirect_with_flash(request, organization_url(context, "members/"), "Member removed.")
+    caller = context.principal.user
+    if caller is not None and caller.id == user.id:
+        # Whoever removes themselves can no longer see this organization's pages.
+        name = context.organization.name
+        return redirect_with_flash(request, "/organizations/", f"You left {name}.")
+    return redirect_with_flash(
+        request, organization_url(context, "members/"), f"{user.email} removed."
+    )
