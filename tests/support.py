@@ -7,15 +7,18 @@ import functools
 import itertools
 import os
 import socket
+import tempfile
 import threading
 import time
 import uuid
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
 import uvicorn
+from fastapi import FastAPI
 
 from tests.leakwatch import WATCH
 from tokenward.app import create_app
@@ -71,6 +74,12 @@ class LiveServer:
     def stop(self) -> None:
         self.server.should_exit = True
         self.thread.join(timeout=20)
+
+
+def unstarted_app() -> FastAPI:
+    """The application as ``create_app`` builds it, never started: for walking its routes."""
+    never_opened = Path(tempfile.gettempdir()) / "tokenward-never-opened.db"
+    return create_app(Settings(database_url=f"sqlite+aiosqlite:///{never_opened}", secret_key="-"))
 
 
 def run_async(coroutine: Any) -> Any:

@@ -138,8 +138,13 @@ def command_createuser(args: argparse.Namespace) -> int:
     try:
         created = asyncio.run(_create_user(settings, email, password, name, args.superuser))
     except ApiError as error:
-        detail = error.extra.get("errors", [{}])[0].get("message") if error.extra else None
-        reason = f"{error.message} ({detail})" if detail else error.message
+        invalid = error.extra.get("errors", [{}])[0] if error.extra else {}
+        # e.g. "password must be at least 8 characters long", not the API's generic message
+        reason = (
+            f"{invalid['field']} {invalid['message']}"
+            if invalid.get("field") and invalid.get("message")
+            else error.message
+        )
         print(f"tokenward: {reason}", file=sys.stderr)
         return 1
     except (OSError, ConnectionError) as error:
