@@ -220,6 +220,7 @@ def test_error_pages_are_html_while_the_api_keeps_json(
     response = page.goto(visit.url(f"/settings/{slug}/audit-log/"))
     assert response is not None and response.status == 403
     expect(page.get_by_role("heading", level=1)).to_have_text("You do not have access to this")
+    expect(page.get_by_role("alert")).to_contain_text("Your role in this organization")
     visit.screenshot("error-403")
     # Tabs show what the member may open; the audit log is for managers and owners.
     visit.goto(f"/settings/{slug}/")

@@ -50,6 +50,8 @@ _EXPLANATIONS = {
     "csrf-failed": "This form was not sent from a Tokenward page, or it has expired. Go back, "
     "reload the page and try again.",
     "session-required": "These pages are for signed-in people. API tokens cannot use them.",
+    "insufficient-scope": "Your role in this organization does not include this. Ask one of "
+    "its managers or owners.",
 }
 
 
