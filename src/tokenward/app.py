@@ -26,8 +26,10 @@ from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
 from tokenward.http.body_limit import BodyLimitMiddleware
+from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
+from tokenward.notices.sender import OutboxSender, SmtpSettings
 from tokenward.store.engine import Store
 from tokenward.web import install_web
 
@@ -71,12 +73,18 @@ def create_app(settings: Settings) -> FastAPI:
     coherence.watch(store.engine)
     cookies = SessionCookies(settings.secret_key)
     usage = UsageRecorder(store, metrics, settings.usage_flush_seconds)
+    smtp = (
+        SmtpSettings.from_url(settings.smtp_url, settings.email_from) if settings.smtp_url else None
+    )
+    outbox = OutboxSender(store, smtp, settings.outbox_interval_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await coherence.start()
         await usage.start()
+        outbox.start()
         yield
+        await outbox.stop()
         await coherence.stop()
         await usage.stop()  # the last batch is written before the store closes
         await store.close()
@@ -97,6 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.coherence = coherence
     app.state.usage = usage
     app.state.gatekeeper = Gatekeeper(caches, metrics, usage)
+    app.state.outbox = outbox
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(metrics_router)
@@ -106,6 +115,7 @@ def create_app(settings: Settings) -> FastAPI:
         AuthenticationMiddleware, authenticator=Authenticator(store, cookies, caches, usage)
     )
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(ReportOnlyMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 __all__ = ["ConfigurationError", "Settings", "normalize_database_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./tokenward.db"
+DEFAULT_BASE_URL = "http://127.0.0.1:8000"
 
 
 class ConfigurationError(RuntimeError):
@@ -94,6 +95,11 @@ class Settings:
     cache_ttl_seconds: float = 5.0
     cache_max_entries: int = 100_000
     usage_flush_seconds: float = 3.0
+    # Notices: where to send them, as whom, and the address links in them point to.
+    smtp_url: str | None = None
+    email_from: str = "Tokenward <tokenward@localhost>"
+    base_url: str = DEFAULT_BASE_URL
+    outbox_interval_seconds: float = 5.0
 
     def __repr__(self) -> str:
         return f"Settings(database_url={self.database_url!r}, cookie_secure={self.cookie_secure})"
@@ -122,4 +128,8 @@ class Settings:
             cache_ttl_seconds=_number(env, "TOKENWARD_CACHE_TTL_SECONDS", 5.0),
             cache_max_entries=int(_number(env, "TOKENWARD_CACHE_MAX_ENTRIES", 100_000)),
             usage_flush_seconds=_number(env, "TOKENWARD_USAGE_FLUSH_SECONDS", 3.0),
+            smtp_url=env.get("TOKENWARD_SMTP_URL") or None,
+            email_from=env.get("TOKENWARD_EMAIL_FROM") or "Tokenward <tokenward@localhost>",
+            base_url=(env.get("TOKENWARD_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
+            outbox_interval_seconds=_number(env, "TOKENWARD_OUTBOX_INTERVAL_SECONDS", 5.0),
         )

@@ -126,8 +126,22 @@ def test_flush_empties_every_cache() -> None:
     caches.remember_principal(caches.generation, "token:d1", _principal(1))
     caches.remember_organization(caches.generation, _snapshot(1, "acme"))
     caches.remember_role(caches.generation, 1, 1, "member")
+    caches.remember_revoked(caches.generation, 1, 7, True)
+    assert caches.sizes()["revocation"] == 1
     caches.flush()
-    assert caches.sizes() == {"principal": 0, "organization": 0, "role": 0}
+    assert caches.sizes() == {"principal": 0, "organization": 0, "role": 0, "revocation": 0}
+
+
+def test_revocation_and_user_changes_invalidate_what_they_name() -> None:
+    caches = _caches()
+    caches.usable = True
+    caches.remember_revoked(caches.generation, 1, 7, False)
+    caches.remember_revoked(caches.generation, 1, 8, False)
+    caches.remember_principal(caches.generation, "token:7", _principal(7))
+    caches.invalidate(Change.revocation(1, 7))
+    assert caches.revoked(1, 7) is MISSING and caches.revoked(1, 8) is False
+    caches.invalidate(Change.user(42))
+    assert caches.principal("token:7") is None
 
 
 def test_caches_are_bounded() -> None:

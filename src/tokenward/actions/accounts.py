@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward import credentials
+from tokenward.actions.two_factor import verify_code
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.auth.login_throttle import LoginThrottle
@@ -70,6 +71,7 @@ async def start_session(
     max_age: dt.timedelta,
     ip_address: str | None,
     throttle: LoginThrottle,
+    code: str | None = None,
 ) -> tuple[User, str]:
     """Check the password and open a session; returns the user and the new session key."""
     email = normalize_email(email)
@@ -88,6 +90,17 @@ async def start_session(
         throttle.record_failure(ip_address, email)
         log.warning("failed login for %s from %s", email, ip_address)
         raise ApiError(401, "invalid-credentials", "The email or password is not correct.")
+    if user.has_two_factor and not verify_code(user.totp_secret, code):
+        if not code:
+            raise ApiError(
+                401,
+                "2fa-code-required",
+                "Two-factor authentication is on: send the code from your authenticator app "
+                "as 'code'.",
+            )
+        throttle.record_failure(ip_address, email)
+        log.warning("failed two-factor code for %s from %s", email, ip_address)
+        raise ApiError(401, "invalid-2fa-code", "The authenticator code is not correct.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     key = cookies.new_key()

@@ -9,10 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit, record_audit
+from tokenward.actions.organization_rules import check_rules_change, notify_members
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext, policy_of
 from tokenward.auth.principal import Principal
+from tokenward.config import DEFAULT_BASE_URL
 from tokenward.errors import ApiError
 from tokenward.policy import Requirement, Role, decide
 from tokenward.store.tables import Membership, Organization, utcnow
@@ -24,7 +26,14 @@ __all__ = [
     "visible_organizations",
 ]
 
-SETTINGS_FIELDS = ("allow_personal_tokens",)
+SETTINGS_FIELDS = (
+    "allow_personal_tokens",
+    "personal_token_enforcement",
+    "personal_token_max_lifetime_days",
+    "require_2fa",
+)
+# Settings that may be set to null (no limit); the others ignore a null.
+NULLABLE_SETTINGS = frozenset({"personal_token_max_lifetime_days"})
 
 
 def _slug_taken(slug: str) -> ApiError:
@@ -84,21 +93,35 @@ async def visible_organizations(
 
 
 async def update_organization(
-    context: OrganizationContext, *, name: str | None, settings: dict[str, Any]
+    context: OrganizationContext,
+    *,
+    name: str | None,
+    settings: dict[str, Any],
+    base_url: str = DEFAULT_BASE_URL,
 ) -> Organization:
-    """Apply the changes; the gate has already demanded owner + session when settings change."""
+    """Apply the changes, audit them, and queue notices for members a tighter rule will stop.
+
+    The gate has already demanded owner + session when settings change.
+    """
     organization = context.organization
+    await check_rules_change(context, settings)
+    before = policy_of(organization)
     changes: dict[str, dict[str, Any]] = {}
     if name is not None and name != organization.name:
         changes["name"] = {"old": organization.name, "new": name}
         organization.name = name
     for field in SETTINGS_FIELDS:
-        if field in settings and settings[field] is not None:
-            old, new = getattr(organization, field), settings[field]
-            if old != new:
-                changes[field] = {"old": old, "new": new}
-                setattr(organization, field, new)
+        if field not in settings or (settings[field] is None and field not in NULLABLE_SETTINGS):
+            continue
+        old, new = getattr(organization, field), settings[field]
+        if old != new:
+            changes[field] = {"old": old, "new": new}
+            setattr(organization, field, new)
     if changes:
-        audit(context, "org.edit", {"changes": changes})
+        told = await notify_members(context, before, policy_of(organization), changes, base_url)
+        data: dict[str, Any] = {"changes": changes}
+        if told:
+            data["members_notified"] = told
+        audit(context, "org.edit", data)
         await commit_changes(context.db, Change.organization(organization.id))
     return organization

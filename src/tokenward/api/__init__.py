@@ -9,7 +9,9 @@ from tokenward.api import (
     members,
     organization_tokens,
     organizations,
+    personal_token_access,
     projects,
+    two_factor,
     users,
 )
 
@@ -20,9 +22,11 @@ for module in (
     health,
     auth,
     users,
+    two_factor,
     organizations,
     members,
     organization_tokens,
+    personal_token_access,
     projects,
     audit_logs,
 ):

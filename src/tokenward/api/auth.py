@@ -66,6 +66,7 @@ async def login(
         max_age=dt.timedelta(seconds=settings.session_max_age_seconds),
         ip_address=client_ip(request),
         throttle=request.app.state.login_throttle,
+        code=body.code,
     )
     set_session_cookie(request, response, key)
     return LoginOut(user=user_out(user), csrf_token=cookies.csrf_token(key))

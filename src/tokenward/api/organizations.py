@@ -82,5 +82,7 @@ async def update(
 ) -> OrganizationOut:
     body = await parse_body(request, OrganizationUpdate)
     settings = body.settings.model_dump(exclude_unset=True) if body.settings else {}
-    organization = await update_organization(context, name=body.name, settings=settings)
+    organization = await update_organization(
+        context, name=body.name, settings=settings, base_url=request.app.state.settings.base_url
+    )
     return organization_out(organization, context.role)

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from tokenward.api import schemas
-from tokenward.policy import Role
+from tokenward.auth.gate import policy_of
+from tokenward.policy import OrganizationPolicy, Role
 from tokenward.store.tables import (
     AuditLogEntry,
     Membership,
@@ -31,15 +32,22 @@ def personal_token_out(token: PersonalToken) -> schemas.PersonalTokenOut:
     )
 
 
+def organization_settings_out(policy: OrganizationPolicy) -> schemas.OrganizationSettingsOut:
+    return schemas.OrganizationSettingsOut(
+        allow_personal_tokens=policy.allow_personal_tokens,
+        personal_token_enforcement=policy.personal_token_enforcement.value,
+        personal_token_max_lifetime_days=policy.personal_token_max_lifetime_days,
+        require_2fa=policy.require_2fa,
+    )
+
+
 def organization_out(organization: Organization, role: Role | None) -> schemas.OrganizationOut:
     return schemas.OrganizationOut(
         id=str(organization.id),
         slug=organization.slug,
         name=organization.name,
         role=role.value if role is not None else None,
-        settings=schemas.OrganizationSettingsOut(
-            allow_personal_tokens=organization.allow_personal_tokens
-        ),
+        settings=organization_settings_out(policy_of(organization)),
         created_at=organization.created_at,
     )
 

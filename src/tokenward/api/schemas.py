@@ -6,7 +6,14 @@ import datetime as dt
 import re
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    model_validator,
+)
 
 from tokenward.policy import ALL_SCOPES
 from tokenward.store.tables import SLUG_PATTERN
@@ -68,6 +75,9 @@ class RequestBody(BaseModel):
 class LoginRequest(RequestBody):
     email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
+    code: Annotated[str, StringConstraints(max_length=10)] | None = Field(
+        default=None, description="The authenticator code, when two-factor authentication is on."
+    )
 
 
 class PersonalTokenCreate(RequestBody):
@@ -89,6 +99,18 @@ class OrganizationCreate(RequestBody):
 
 class SettingsUpdate(RequestBody):
     allow_personal_tokens: bool | None = None
+    personal_token_enforcement: Literal["enforce", "report"] | None = None
+    personal_token_max_lifetime_days: Annotated[int, Field(ge=1, le=3650)] | None = Field(
+        default=None, description="null removes the limit."
+    )
+    require_2fa: bool | None = None
+
+    @model_validator(mode="after")
+    def _only_the_limit_may_be_null(self) -> SettingsUpdate:
+        for name in ("allow_personal_tokens", "personal_token_enforcement", "require_2fa"):
+            if name in self.model_fields_set and getattr(self, name) is None:
+                raise ValueError(f"{name} may not be null")
+        return self
 
 
 class OrganizationUpdate(RequestBody):
@@ -114,6 +136,10 @@ class ProjectUpdate(RequestBody):
     name: Name
 
 
+class TwoFactorCode(RequestBody):
+    code: Annotated[str, StringConstraints(strip_whitespace=True, min_length=6, max_length=10)]
+
+
 REQUEST_MODELS: tuple[type[RequestBody], ...] = (
     LoginRequest,
     PersonalTokenCreate,
@@ -125,6 +151,7 @@ REQUEST_MODELS: tuple[type[RequestBody], ...] = (
     MemberUpdate,
     ProjectCreate,
     ProjectUpdate,
+    TwoFactorCode,
 )
 
 
@@ -155,6 +182,9 @@ class PersonalTokenCreated(PersonalTokenOut):
 
 class OrganizationSettingsOut(BaseModel):
     allow_personal_tokens: bool
+    personal_token_enforcement: Literal["enforce", "report"] = "enforce"
+    personal_token_max_lifetime_days: int | None = None
+    require_2fa: bool = False
 
 
 class OrganizationOut(BaseModel):
@@ -223,3 +253,86 @@ class ErrorDetail(BaseModel):
 
 class ErrorOut(BaseModel):
     detail: ErrorDetail
+
+
+class TwoFactorStatusOut(BaseModel):
+    enabled: bool
+    pending: bool
+
+
+class TwoFactorSetupOut(BaseModel):
+    secret: str = Field(description="The base32 secret, for apps that cannot scan the QR code.")
+    otpauth_uri: str
+    qr_svg: str = Field(description="The otpauth URI as an SVG QR code, rendered locally.")
+
+
+class TokenHolderOut(BaseModel):
+    id: str
+    email: str
+    name: str
+
+
+class PersonalTokenStandingOut(BaseModel):
+    id: str
+    name: str
+    scopes: list[str]
+    token_last_characters: str
+    created_at: dt.datetime
+    expires_at: dt.datetime | None
+    last_used_at: dt.datetime | None
+    last_used_here: dt.date | None = Field(description="UTC day of the last use here.")
+    user: UserOut
+    role: RoleName
+    standing: Literal[
+        "allowed", "denied-by-policy", "lifetime-exceeded", "revoked-here", "2fa-required", "denied"
+    ]
+    would_be: str | None = Field(
+        description="In report mode: the standing enforcement would give, if not allowed."
+    )
+    revoked_here_at: dt.datetime | None
+
+
+class UsageDayOut(BaseModel):
+    date: dt.date
+    allowed: int
+    denied: int
+    would_be_denied: int
+
+
+class TokenUsageOut(BaseModel):
+    token: PersonalTokenOut
+    user: UserOut
+    last_used_here: dt.date | None
+    allowed: int
+    denied: int
+    would_be_denied: int
+    current_standing: str
+    proposed_standing: str
+    daily: list[UsageDayOut]
+
+
+class AffectedOut(BaseModel):
+    tokens: int
+    members: int
+
+
+class UsageTotalsOut(BaseModel):
+    requests: dict[str, int]
+    tokens_used: int
+    members_using: int
+    current_policy_affects: AffectedOut
+    proposed_policy_affects: AffectedOut
+    members_to_notify: int = Field(
+        description="Members told by email if the proposed policy is saved (tokens used here "
+        "in the last 30 days that it denies)."
+    )
+
+
+class PersonalTokenUsageOut(BaseModel):
+    days: int
+    since: dt.date
+    settings: OrganizationSettingsOut
+    proposed: OrganizationSettingsOut
+    series: list[UsageDayOut]
+    tokens: list[TokenUsageOut]
+    totals: UsageTotalsOut

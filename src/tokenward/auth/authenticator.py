@@ -125,7 +125,14 @@ class Authenticator:
             return _invalid("The token is unknown or has been revoked.")
         token, user = found
         principal = Principal(
-            Credential(CredentialKind.PERSONAL_TOKEN, _scopes(token.scopes)),
+            Credential(
+                CredentialKind.PERSONAL_TOKEN,
+                _scopes(token.scopes),
+                token_id=str(token.id),
+                created_at=token.created_at,
+                expires_at=token.expires_at,
+                two_factor=user.has_two_factor,
+            ),
             user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
             token_id=token.id,
             token_name=token.name,
@@ -168,7 +175,7 @@ class Authenticator:
         login, user = found
         cached = CachedPrincipal(
             Principal(
-                Credential(CredentialKind.SESSION),
+                Credential(CredentialKind.SESSION, two_factor=user.has_two_factor),
                 user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
                 session_key_hash=login.key_hash,
                 csrf_token=self.cookies.csrf_token(key),

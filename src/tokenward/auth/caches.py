@@ -87,18 +87,15 @@ class GateCaches:
         self._memberships: ExpiringLRU[tuple[int, int], str | None] = ExpiringLRU(
             max_entries, ttl_seconds, self._now
         )
+        # (organization id, personal token id) -> cut off from that organization?
+        self._revocations: ExpiringLRU[tuple[int, int], bool] = ExpiringLRU(
+            max_entries, ttl_seconds, self._now
+        )
         self._metrics = metrics
-        self._hit = {
-            name: metrics.cache_hits.labels(name) for name in ("principal", "organization", "role")
-        }
-        self._miss = {
-            name: metrics.cache_misses.labels(name)
-            for name in ("principal", "organization", "role")
-        }
-        self._bypass = {
-            name: metrics.cache_bypasses.labels(name)
-            for name in ("principal", "organization", "role")
-        }
+        names = ("principal", "organization", "role", "revocation")
+        self._hit = {name: metrics.cache_hits.labels(name) for name in names}
+        self._miss = {name: metrics.cache_misses.labels(name) for name in names}
+        self._bypass = {name: metrics.cache_bypasses.labels(name) for name in names}
 
     def _now(self) -> float:
         return self.clock()
@@ -138,6 +135,11 @@ class GateCaches:
         self._count("role", found is not MISSING)
         return found
 
+    def revoked(self, organization_id: int, token_id: int) -> bool | Literal[Missing.MISSING]:
+        found = self._revocations.get((organization_id, token_id)) if self.usable else MISSING
+        self._count("revocation", found is not MISSING)
+        return found
+
     # Stores: only for reads that began in ``generation`` ---------------------------------------
 
     def _current(self, generation: int) -> bool:
@@ -159,6 +161,12 @@ class GateCaches:
         if self._current(generation):
             self._memberships.put((organization_id, user_id), role)
 
+    def remember_revoked(
+        self, generation: int, organization_id: int, token_id: int, revoked: bool
+    ) -> None:
+        if self._current(generation):
+            self._revocations.put((organization_id, token_id), revoked)
+
     # Invalidation ------------------------------------------------------------------------------
 
     def invalidate(self, change: Change) -> None:
@@ -168,6 +176,12 @@ class GateCaches:
             self._organizations.discard(ids[0])
         elif kind is ChangeKind.MEMBERSHIP:
             self._memberships.discard((ids[0], ids[1]))
+        elif kind is ChangeKind.REVOCATION:
+            self._revocations.discard((ids[0], ids[1]))
+        elif kind is ChangeKind.USER:
+            # Rare (two-factor on or off): drop every principal rather than index them by user.
+            self._principals.clear()
+            self._principal_keys.clear()
         else:
             key = self._principal_keys.get((kind, ids[0]))
             if key is not MISSING:
@@ -182,6 +196,7 @@ class GateCaches:
             self._organizations,
             self._slugs,
             self._memberships,
+            self._revocations,
         ):
             cache.clear()
         self._metrics.cache_flushes.inc()
@@ -191,4 +206,5 @@ class GateCaches:
             "principal": len(self._principals),
             "organization": len(self._organizations),
             "role": len(self._memberships),
+            "revocation": len(self._revocations),
         }

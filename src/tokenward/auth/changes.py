@@ -20,9 +20,11 @@ class ChangeKind(enum.Enum):
     PERSONAL_TOKEN = "personal-token"  # revoked: (token id,)
     ORGANIZATION_TOKEN = "organization-token"  # revoked: (token id,)
     SESSION = "session"  # ended: (login session id,)
+    USER = "user"  # two-factor turned on or off: (user id,)
+    REVOCATION = "revocation"  # personal token cut off from one organization: (org id, token id)
 
 
-_ARITY = {ChangeKind.MEMBERSHIP: 2}
+_ARITY = {ChangeKind.MEMBERSHIP: 2, ChangeKind.REVOCATION: 2}
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,6 +51,14 @@ class Change:
     @classmethod
     def session(cls, session_id: int) -> Change:
         return cls(ChangeKind.SESSION, (session_id,))
+
+    @classmethod
+    def user(cls, user_id: int) -> Change:
+        return cls(ChangeKind.USER, (user_id,))
+
+    @classmethod
+    def revocation(cls, organization_id: int, token_id: int) -> Change:
+        return cls(ChangeKind.REVOCATION, (organization_id, token_id))
 
     def encode(self) -> str:
         return ":".join([self.kind.value, *map(str, self.ids)])

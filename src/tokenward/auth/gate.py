@@ -22,8 +22,11 @@ from tokenward.auth.gatekeeper import Gatekeeper
 from tokenward.auth.middleware import AUTHENTICATION_KEY
 from tokenward.auth.principal import ANONYMOUS, Authentication, Principal
 from tokenward.errors import ApiError
+from tokenward.http.report_only import REPORT_ONLY_KEY
 from tokenward.policy import (
+    CredentialKind,
     Decision,
+    Enforcement,
     OrganizationPolicy,
     Requirement,
     Role,
@@ -136,11 +139,18 @@ async def database(request: Request) -> AsyncIterator[AsyncSession]:
         await close_quietly(session)
 
 
-def policy_of(organization: Organization) -> OrganizationPolicy:
+def policy_of(
+    organization: Organization, revoked_personal_tokens: frozenset[str] = frozenset()
+) -> OrganizationPolicy:
+    """The organization's rules as the pure ``decide`` takes them."""
     return OrganizationPolicy(
         organization_id=str(organization.id),
         slug=organization.slug,
         allow_personal_tokens=organization.allow_personal_tokens,
+        personal_token_enforcement=Enforcement(organization.personal_token_enforcement),
+        personal_token_max_lifetime_days=organization.personal_token_max_lifetime_days,
+        require_2fa=organization.require_2fa,
+        revoked_personal_tokens=revoked_personal_tokens,
     )
 
 
@@ -194,6 +204,7 @@ def user_level(*, session_only: bool = False, allow_organization_token: bool = F
 
 async def _admit(
     request: Request,
+    db: AsyncSession,
     requirement: Requirement,
     refine: Refinement | None,
     principal: Principal,
@@ -201,7 +212,19 @@ async def _admit(
     stored_role: str | None,
 ) -> tuple[Organization, Role | None, frozenset[str]]:
     role = _role(stored_role) if principal.user is not None else None
-    policy = policy_of(organization) if organization is not None else None
+    policy = None
+    if organization is not None:
+        revoked: frozenset[str] = frozenset()
+        token_id = principal.token_id
+        # Only a member's personal token can be cut off here; outsiders stop at 404 anyway.
+        is_member_token = principal.kind is CredentialKind.PERSONAL_TOKEN and role is not None
+        if (
+            is_member_token
+            and token_id is not None
+            and await gatekeeper_of(request).revoked_here(db, organization.id, token_id)
+        ):
+            revoked = frozenset({str(token_id)})
+        policy = policy_of(organization, revoked)
     if refine is not None and policy is not None:
         requirement = refine(requirement, await _json_or_none(request))
     decision = decide(principal.credential, policy, role, requirement)
@@ -209,6 +232,8 @@ async def _admit(
         principal, organization.id if organization is not None else None, decision
     )
     raise_for(decision)
+    if decision.report_only is not None:
+        request.scope.setdefault("state", {})[REPORT_ONLY_KEY] = decision.report_only
     assert organization is not None
     return organization, role, decision.scopes
 
@@ -232,7 +257,7 @@ def organization_access(
             db, org, user_id, fresh=request.method in _CHANGING_METHODS
         )
         admitted, role, scopes = await _admit(
-            request, requirement, refine, principal, organization, stored_role
+            request, db, requirement, refine, principal, organization, stored_role
         )
         return OrganizationContext(db, principal, admitted, role, scopes, client_ip(request))
 
@@ -258,7 +283,7 @@ def project_access(scope: str) -> Any:
                 db, project.organization_id, user_id, fresh=request.method in _CHANGING_METHODS
             )
         admitted, role, scopes = await _admit(
-            request, requirement, None, principal, organization, stored_role
+            request, db, requirement, None, principal, organization, stored_role
         )
         return ProjectContext(
             db, principal, admitted, role, scopes, client_ip(request), project=project

@@ -22,6 +22,7 @@ from tokenward.store.gatekeeping import (
     find_organization_by_id_with_role,
     find_organization_with_role,
     find_role,
+    is_revoked_here,
 )
 from tokenward.store.tables import Organization
 
@@ -82,10 +83,26 @@ class Gatekeeper:
             caches.remember_role(generation, organization.id, user_id, role)
         return organization, role
 
+    async def revoked_here(self, db: AsyncSession, organization_id: int, token_id: int) -> bool:
+        caches = self.caches
+        generation = caches.generation
+        found = caches.revoked(organization_id, token_id)
+        if found is not MISSING:
+            return found
+        revoked = await is_revoked_here(db, organization_id, token_id)
+        caches.remember_revoked(generation, organization_id, token_id, revoked)
+        return revoked
+
     def record(self, principal: Principal, organization_id: int | None, decision: Decision) -> None:
         outcome = "allowed" if decision.allowed else "denied"
-        self.metrics.decisions.labels(outcome, decision.code or "ok").inc()
+        if decision.report_only is not None:
+            outcome = "reported"
+        self.metrics.decisions.labels(outcome, decision.code or decision.report_only or "ok").inc()
         if organization_id is not None and principal.token_id is not None:
             self.usage.decided(
-                principal.kind, principal.token_id, organization_id, decision.allowed
+                principal.kind,
+                principal.token_id,
+                organization_id,
+                decision.allowed,
+                would_be_denied=decision.report_only is not None,
             )

@@ -47,16 +47,25 @@ class UsageRecorder:
             self._last_used[(label, token_id)] = utcnow()
 
     def decided(
-        self, kind: CredentialKind, token_id: int, organization_id: int, allowed: bool
+        self,
+        kind: CredentialKind,
+        token_id: int,
+        organization_id: int,
+        allowed: bool,
+        *,
+        would_be_denied: bool = False,
     ) -> None:
+        """Count one decision; ``would_be_denied`` marks an allow granted only by report mode."""
         label = _KINDS.get(kind)
         if label is None:
             return
         key = (label, token_id, organization_id, dt.datetime.now(dt.UTC).date())
         counts = self._counts.get(key)
         if counts is None:
-            counts = self._counts[key] = [0, 0]
+            counts = self._counts[key] = [0, 0, 0]
         counts[0 if allowed else 1] += 1
+        if would_be_denied:
+            counts[2] += 1
 
     @property
     def pending(self) -> int:
@@ -74,7 +83,7 @@ class UsageRecorder:
             try:
                 async with self.store.session() as session:
                     statements = await write_usage(
-                        session, last_used, {k: (v[0], v[1]) for k, v in counts.items()}
+                        session, last_used, {k: (v[0], v[1], v[2]) for k, v in counts.items()}
                     )
             except (SQLAlchemyError, OSError) as error:
                 self._restore(last_used, counts)
@@ -91,10 +100,10 @@ class UsageRecorder:
         for use, at in last_used.items():
             newer = self._last_used.get(use)
             self._last_used[use] = at if newer is None else max(at, newer)
-        for key, (allowed, denied) in counts.items():
-            current = self._counts.setdefault(key, [0, 0])
-            current[0] += allowed
-            current[1] += denied
+        for key, added in counts.items():
+            current = self._counts.setdefault(key, [0, 0, 0])
+            for index, count in enumerate(added):
+                current[index] += count
 
     async def _run(self) -> None:
         while True:

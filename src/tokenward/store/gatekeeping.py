@@ -8,7 +8,13 @@ import re
 from sqlalchemy import Select, and_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tokenward.store.tables import SLUG_PATTERN, Membership, Organization, Project
+from tokenward.store.tables import (
+    SLUG_PATTERN,
+    Membership,
+    Organization,
+    PersonalTokenRevocation,
+    Project,
+)
 
 _SLUG = re.compile(SLUG_PATTERN)
 
@@ -70,3 +76,14 @@ async def find_role(session: AsyncSession, organization_id: int, user_id: int) -
 
 async def find_project(session: AsyncSession, project_id: int) -> Project | None:
     return await session.get(Project, project_id)
+
+
+async def is_revoked_here(session: AsyncSession, organization_id: int, token_id: int) -> bool:
+    """Whether an owner or manager cut this personal token off from the organization."""
+    found = await session.scalar(
+        select(PersonalTokenRevocation.id).where(
+            PersonalTokenRevocation.organization_id == organization_id,
+            PersonalTokenRevocation.token_id == token_id,
+        )
+    )
+    return found is not None

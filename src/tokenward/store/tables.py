@@ -30,7 +30,9 @@ __all__ = [
     "Membership",
     "Organization",
     "OrganizationToken",
+    "OutgoingEmail",
     "PersonalToken",
+    "PersonalTokenRevocation",
     "Project",
     "User",
     "utcnow",
@@ -87,7 +89,17 @@ class User(Base):
     name: Mapped[str] = mapped_column(String(200), default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     is_superuser: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Base32 TOTP secret of an enrolled authenticator; the pending one awaits its first code.
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"User(id={self.id}, email={self.email!r})"
+
+    @property
+    def has_two_factor(self) -> bool:
+        return self.totp_secret is not None
 
 
 class LoginSession(Base):
@@ -110,6 +122,9 @@ class Organization(Base):
     slug: Mapped[str] = mapped_column(String(50), unique=True)
     name: Mapped[str] = mapped_column(String(200))
     allow_personal_tokens: Mapped[bool] = mapped_column(Boolean, default=True)
+    personal_token_enforcement: Mapped[str] = mapped_column(String(10), default="enforce")
+    personal_token_max_lifetime_days: Mapped[int | None] = mapped_column(Integer)
+    require_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -172,6 +187,39 @@ class Project(Base):
     slug: Mapped[str] = mapped_column(String(50))
     name: Mapped[str] = mapped_column(String(200))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class PersonalTokenRevocation(Base):
+    """A personal token an owner or manager cut off from one organization (it works elsewhere)."""
+
+    __tablename__ = "personal_token_revocations"
+    __table_args__ = (UniqueConstraint("organization_id", "token_id"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("personal_tokens.id", ondelete="CASCADE"), index=True
+    )
+    revoked_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class OutgoingEmail(Base):
+    """The outbox: notices are queued with the change that causes them, and sent later."""
+
+    __tablename__ = "outgoing_emails"
+    __table_args__ = (Index("ix_outgoing_emails_pending", "sent_at", "next_attempt_at"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(40))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    last_error: Mapped[str | None] = mapped_column(String(500))
 
 
 class AuditLogEntry(Base):

@@ -35,6 +35,8 @@ class TokenUsage(Base):
     day: Mapped[dt.date] = mapped_column(Date, primary_key=True)
     allowed: Mapped[int] = mapped_column(BigInteger, default=0)
     denied: Mapped[int] = mapped_column(BigInteger, default=0)
+    # Allowed only because the organization runs its personal-token rules in report mode (0003).
+    would_be_denied: Mapped[int] = mapped_column(BigInteger, default=0)
 
 
 _ROWS_PER_STATEMENT = 1000  # well under PostgreSQL's 32767 bind parameters
@@ -71,6 +73,7 @@ async def _add_counts(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
             set_={
                 "allowed": TokenUsage.allowed + insert.excluded.allowed,
                 "denied": TokenUsage.denied + insert.excluded.denied,
+                "would_be_denied": TokenUsage.would_be_denied + insert.excluded.would_be_denied,
             },
         )
         await session.execute(upsert)
@@ -81,7 +84,7 @@ async def _add_counts(session: AsyncSession, rows: list[dict[str, Any]]) -> int:
 async def write_usage(
     session: AsyncSession,
     last_used: Mapping[UseKey, dt.datetime],
-    counts: Mapping[CountKey, tuple[int, int]],
+    counts: Mapping[CountKey, tuple[int, int, int]],
 ) -> int:
     """Write one batch in one transaction; returns the number of write statements issued."""
     statements = 0
@@ -99,8 +102,11 @@ async def write_usage(
             "day": day,
             "allowed": allowed,
             "denied": denied,
+            "would_be_denied": would_be_denied,
         }
-        for (kind, token_id, organization_id, day), (allowed, denied) in sorted(counts.items())
+        for (kind, token_id, organization_id, day), (allowed, denied, would_be_denied) in sorted(
+            counts.items()
+        )
     ]
     if count_rows:
         statements += await _add_counts(session, count_rows)

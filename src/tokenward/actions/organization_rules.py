@@ -1,0 +1,161 @@
+"""Changing an organization's rules for personal tokens: preconditions, and the notices owed to
+members whose tokens a tighter rule will stop."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import replace
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.actions.personal_token_access import credential_of, revoked_token_ids
+from tokenward.auth.gate import OrganizationContext
+from tokenward.errors import ApiError
+from tokenward.notices.messages import policy_change_notice
+from tokenward.notices.outbox import enqueue
+from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
+from tokenward.store.tables import Membership, PersonalToken, User
+from tokenward.store.usage import PERSONAL, TokenUsage
+
+__all__ = [
+    "NOTICE_WINDOW_DAYS",
+    "check_rules_change",
+    "describe_change",
+    "describe_changes",
+    "members_affected",
+    "notify_members",
+    "tightens",
+]
+
+NOTICE_WINDOW_DAYS = 30
+
+_LABELS: dict[str, tuple[str, dict[Any, str]]] = {
+    "allow_personal_tokens": ("Personal API tokens", {True: "allowed", False: "denied"}),
+    "personal_token_enforcement": (
+        "Enforcement",
+        {"enforce": "enforced", "report": "report only (requests pass, would-be denials counted)"},
+    ),
+    "personal_token_max_lifetime_days": ("Maximum personal token lifetime", {None: "no limit"}),
+    "require_2fa": ("Two-factor authentication", {True: "required", False: "not required"}),
+}
+
+
+def describe_change(field: str, old: Any, new: Any) -> str:
+    """A settings change in words, e.g. "Personal API tokens: allowed → denied"."""
+    label, words = _LABELS.get(field, (field, {}))
+
+    def word(value: Any) -> str:
+        if value in words:
+            return words[value]
+        return f"{value} days" if field == "personal_token_max_lifetime_days" else str(value)
+
+    return f"{label}: {word(old)} → {word(new)}"
+
+
+def describe_changes(changes: dict[str, dict[str, Any]]) -> list[str]:
+    return [describe_change(field, c["old"], c["new"]) for field, c in changes.items()]
+
+
+async def check_rules_change(context: OrganizationContext, settings: dict[str, Any]) -> None:
+    """An owner cannot require two-factor authentication without having it."""
+    if settings.get("require_2fa") and not context.organization.require_2fa:
+        user = context.principal.user
+        owner = await context.db.get(User, user.id) if user is not None else None
+        if owner is None or not owner.has_two_factor:
+            raise ApiError.invalid(
+                "settings.require_2fa",
+                "Turn on two-factor authentication for your own account first "
+                "(/settings/account/security/).",
+            )
+
+
+def tightens(old: OrganizationPolicy, new: OrganizationPolicy) -> bool:
+    """Whether personal tokens that work under ``old`` may stop (or be reported) under ``new``."""
+    if old.allow_personal_tokens and not new.allow_personal_tokens:
+        return True  # moving to deny, enforced or reported
+    if (
+        not new.allow_personal_tokens
+        and old.personal_token_enforcement is Enforcement.REPORT
+        and new.personal_token_enforcement is Enforcement.ENFORCE
+    ):
+        return True  # from counting would-be denials to denying
+    limit_old, limit_new = (
+        old.personal_token_max_lifetime_days,
+        new.personal_token_max_lifetime_days,
+    )
+    return limit_new is not None and (limit_old is None or limit_new < limit_old)
+
+
+async def _recently_used_tokens(
+    db: AsyncSession, organization_id: int
+) -> list[tuple[PersonalToken, User, str]]:
+    since = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=NOTICE_WINDOW_DAYS - 1)
+    used = (
+        select(TokenUsage.token_id)
+        .where(
+            TokenUsage.organization_id == organization_id,
+            TokenUsage.token_kind == PERSONAL,
+            TokenUsage.day >= since,
+        )
+        .distinct()
+    )
+    query = (
+        select(PersonalToken, User, Membership.role)
+        .join(User, User.id == PersonalToken.user_id)
+        .join(
+            Membership,
+            (Membership.user_id == User.id) & (Membership.organization_id == organization_id),
+        )
+        .where(PersonalToken.id.in_(used), PersonalToken.revoked_at.is_(None))
+        .order_by(User.id, PersonalToken.id)
+    )
+    return [(t, u, r) for t, u, r in (await db.execute(query)).all()]
+
+
+async def members_affected(
+    db: AsyncSession, organization_id: int, policy: OrganizationPolicy
+) -> dict[int, tuple[User, list[PersonalToken]]]:
+    """Members whose tokens used the organization lately and that ``policy``, enforced, stops."""
+    enforced = replace(
+        policy,
+        personal_token_enforcement=Enforcement.ENFORCE,
+        revoked_personal_tokens=await revoked_token_ids(db, organization_id),
+    )
+    affected: dict[int, tuple[User, list[PersonalToken]]] = {}
+    for token, user, role in await _recently_used_tokens(db, organization_id):
+        decision = decide(credential_of(token, user), enforced, Role(role), Requirement())
+        if not decision.allowed and decision.code != "personal-token-revoked":
+            affected.setdefault(user.id, (user, []))[1].append(token)
+    return affected
+
+
+async def notify_members(
+    context: OrganizationContext,
+    old: OrganizationPolicy,
+    new: OrganizationPolicy,
+    changes: dict[str, dict[str, Any]],
+    base_url: str,
+) -> int:
+    """Queue one notice per affected member, in the caller's transaction; returns how many."""
+    if not tightens(old, new):
+        return 0
+    organization = context.organization
+    affected = await members_affected(context.db, organization.id, new)
+    for user, tokens in affected.values():
+        notice = policy_change_notice(
+            organization_name=organization.name,
+            slug=organization.slug,
+            changes=describe_changes(changes),
+            tokens=[(t.name, t.token_last_characters) for t in tokens],
+            base_url=base_url,
+        )
+        enqueue(
+            context.db,
+            recipient=user.email,
+            subject=notice.subject,
+            body=notice.body,
+            kind="org.personal-token-rules",
+        )
+    return len(affected)

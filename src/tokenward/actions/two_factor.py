@@ -1,0 +1,116 @@
+"""Two-factor authentication with a TOTP authenticator app: enrol, confirm, remove, verify."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pyotp
+import qrcode
+import qrcode.image.svg
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.auth.changes import Change
+from tokenward.auth.coherence import commit_changes
+from tokenward.errors import ApiError
+from tokenward.store.tables import Membership, Organization, User
+
+__all__ = [
+    "Enrolment",
+    "begin_enrolment",
+    "confirm_enrolment",
+    "organizations_requiring_2fa",
+    "remove_two_factor",
+    "verify_code",
+]
+
+ISSUER = "Tokenward"
+
+
+@dataclass(frozen=True)
+class Enrolment:
+    """What the user copies into an authenticator app: the secret as text and as a QR code."""
+
+    secret: str
+    otpauth_uri: str
+    qr_svg: str
+
+    def __repr__(self) -> str:
+        return "Enrolment(<secret hidden>)"
+
+
+def verify_code(secret: str | None, code: str | None) -> bool:
+    """Accept the current code and its neighbours, to forgive a clock a little off."""
+    if not secret or not code:
+        return False
+    code = code.strip().replace(" ", "")
+    if not (code.isdigit() and len(code) == 6):
+        return False
+    return pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+def _qr_svg(uri: str) -> str:
+    image = qrcode.make(uri, image_factory=qrcode.image.svg.SvgPathImage, box_size=8)
+    svg: str = image.to_string(encoding="unicode")
+    return svg
+
+
+async def _user(db: AsyncSession, user_id: int) -> User:
+    user = await db.get(User, user_id)
+    if user is None:
+        raise ApiError.not_found()
+    return user
+
+
+async def begin_enrolment(db: AsyncSession, user_id: int) -> Enrolment:
+    """Keep a new pending secret; it becomes the user's second factor once a code confirms it."""
+    user = await _user(db, user_id)
+    if user.has_two_factor:
+        raise ApiError.conflict("Two-factor authentication is already on; remove it first.")
+    secret = pyotp.random_base32()
+    user.totp_pending_secret = secret
+    await db.commit()
+    uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
+    return Enrolment(secret, uri, _qr_svg(uri))
+
+
+async def confirm_enrolment(db: AsyncSession, user_id: int, code: str) -> User:
+    user = await _user(db, user_id)
+    if user.totp_pending_secret is None:
+        raise ApiError.invalid("code", "Start the set-up first: there is no pending authenticator.")
+    if not verify_code(user.totp_pending_secret, code):
+        raise ApiError.invalid("code", "The code does not match; check the app and try again.")
+    user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
+    await commit_changes(db, Change.user(user.id))
+    return user
+
+
+async def organizations_requiring_2fa(db: AsyncSession, user_id: int) -> list[str]:
+    query = (
+        select(Organization.slug)
+        .join(Membership, Membership.organization_id == Organization.id)
+        .where(Membership.user_id == user_id, Organization.require_2fa.is_(True))
+        .order_by(Organization.slug)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def remove_two_factor(db: AsyncSession, user_id: int, code: str) -> User:
+    user = await _user(db, user_id)
+    if not user.has_two_factor:
+        raise ApiError.conflict("Two-factor authentication is not on.")
+    if not verify_code(user.totp_secret, code):
+        raise ApiError.invalid("code", "The code does not match; check the app and try again.")
+    requiring = await organizations_requiring_2fa(db, user_id)
+    if requiring:
+        raise ApiError(
+            409,
+            "conflict",
+            "These organizations require two-factor authentication: "
+            + ", ".join(requiring)
+            + ". Leave them, or ask their owners to lift the requirement, first.",
+            {"organizations": requiring},
+        )
+    user.totp_secret = None
+    await commit_changes(db, Change.user(user.id))
+    return user

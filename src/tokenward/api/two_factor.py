@@ -1,0 +1,87 @@
+"""The caller's second factor: a TOTP authenticator, managed only from a browser session."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.actions.two_factor import begin_enrolment, confirm_enrolment, remove_two_factor
+from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.docs import AUTHENTICATED, errors
+from tokenward.api.schemas import TwoFactorCode, TwoFactorSetupOut, TwoFactorStatusOut
+from tokenward.auth.gate import database, user_level
+from tokenward.auth.principal import Principal
+from tokenward.errors import ApiError
+from tokenward.store.tables import User
+
+router = APIRouter(prefix="/api/0/users/me/2fa", tags=["two-factor"])
+
+
+def _status(user: User) -> TwoFactorStatusOut:
+    return TwoFactorStatusOut(
+        enabled=user.has_two_factor, pending=user.totp_pending_secret is not None
+    )
+
+
+def _user_id(principal: Principal) -> int:
+    assert principal.user is not None
+    return principal.user.id
+
+
+@router.get("/", response_model=TwoFactorStatusOut, responses=errors(*AUTHENTICATED))
+async def status(
+    principal: Principal = user_level(session_only=True), db: AsyncSession = Depends(database)
+) -> TwoFactorStatusOut:
+    user = await db.get(User, _user_id(principal))
+    if user is None:
+        raise ApiError.not_found()
+    return _status(user)
+
+
+@router.post(
+    "/setup/",
+    status_code=201,
+    response_model=TwoFactorSetupOut,
+    responses=errors(409, *AUTHENTICATED),
+)
+async def setup(
+    principal: Principal = user_level(session_only=True), db: AsyncSession = Depends(database)
+) -> TwoFactorSetupOut:
+    """Start enrolment: a new secret to add to an authenticator app, confirmed by its first code."""
+    enrolment = await begin_enrolment(db, _user_id(principal))
+    return TwoFactorSetupOut(
+        secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_svg=enrolment.qr_svg
+    )
+
+
+@router.post(
+    "/confirm/",
+    response_model=TwoFactorStatusOut,
+    responses=errors(400, *AUTHENTICATED),
+    openapi_extra=body_schema(TwoFactorCode),
+)
+async def confirm(
+    request: Request,
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> TwoFactorStatusOut:
+    body = await parse_body(request, TwoFactorCode)
+    user = await confirm_enrolment(db, _user_id(principal), body.code)
+    return _status(user)
+
+
+@router.post(
+    "/remove/",
+    response_model=TwoFactorStatusOut,
+    responses=errors(400, 409, *AUTHENTICATED),
+    openapi_extra=body_schema(TwoFactorCode),
+)
+async def remove(
+    request: Request,
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> TwoFactorStatusOut:
+    """Turn two-factor off, with a current code; refused while an organization requires it."""
+    body = await parse_body(request, TwoFactorCode)
+    user = await remove_two_factor(db, _user_id(principal), body.code)
+    return _status(user)

@@ -1,0 +1,57 @@
+"""A server with notices switched on: a real local SMTP server, fast usage and outbox passes."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+
+import pytest
+
+from tests.mailbox import Mailbox
+from tests.support import LiveServer, World, _migrate, run_async
+from tokenward.config import Settings
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+def rules_server(
+    request: pytest.FixtureRequest, database_urls: dict[str, str], mailbox: Mailbox
+) -> Iterator[LiveServer]:
+    if request.param not in database_urls:
+        pytest.fail(f"the {request.param} backend is needed (TOKENWARD_TEST_BACKENDS)")
+    url = database_urls[request.param]
+    run_async(_migrate(url))
+    settings = Settings(
+        database_url=url,
+        secret_key=uuid.uuid4().hex,
+        smtp_url=mailbox.url,
+        base_url="http://tokenward.test",
+        usage_flush_seconds=0.1,
+        outbox_interval_seconds=0.1,
+    )
+    server = LiveServer(settings).start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def rules(rules_server: LiveServer) -> Iterator[World]:
+    world = World(rules_server)
+    yield world
+    world.close()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()

@@ -1,0 +1,103 @@
+"""Two-factor authentication: enrol with an authenticator, sign in with a code, and
+organizations that require it."""
+
+from __future__ import annotations
+
+import pyotp
+
+from tests.support import PASSWORD, ApiClient, UserAccount, World, assert_error, error_code
+
+
+def enrol(client: ApiClient) -> str:
+    setup = client.post("/api/0/users/me/2fa/setup/")
+    assert setup.status_code == 201, setup.text
+    body = setup.json()
+    assert body["qr_svg"].startswith("<svg") and body["secret"] in body["otpauth_uri"]
+    assert client.get("/api/0/users/me/2fa/").json() == {"enabled": False, "pending": True}
+    wrong = client.post("/api/0/users/me/2fa/confirm/", json={"code": "000000"})
+    if pyotp.TOTP(body["secret"]).verify("000000", valid_window=1):
+        wrong = client.post("/api/0/users/me/2fa/confirm/", json={"code": "abcdef"})
+    assert_error(wrong, 400, "invalid-request")
+    confirmed = client.post(
+        "/api/0/users/me/2fa/confirm/", json={"code": pyotp.TOTP(body["secret"]).now()}
+    )
+    assert confirmed.json() == {"enabled": True, "pending": False}
+    secret: str = body["secret"]
+    return secret
+
+
+def login(world: World, account: UserAccount, code: str | None) -> ApiClient:
+    client = world.anonymous()
+    body = {"email": account.email, "password": PASSWORD}
+    if code is not None:
+        body["code"] = code
+    response = client.post("/api/0/auth/login/", json=body)
+    assert response.status_code == 200, response.text
+    client.http.headers["X-CSRF-Token"] = response.json()["csrf_token"]
+    return client
+
+
+def test_sign_in_asks_for_the_code_once_two_factor_is_on(rules: World) -> None:
+    account = rules.user()
+    session = rules.login(account)
+    secret = enrol(session)
+    anonymous = rules.anonymous()
+    asked = anonymous.post(
+        "/api/0/auth/login/", json={"email": account.email, "password": PASSWORD}
+    )
+    assert_error(asked, 401, "2fa-code-required")
+    wrong = anonymous.post(
+        "/api/0/auth/login/",
+        json={"email": account.email, "password": PASSWORD, "code": "12345x"},
+    )
+    assert_error(wrong, 401, "invalid-2fa-code")
+    assert (
+        login(rules, account, pyotp.TOTP(secret).now()).get("/api/0/users/me/").status_code == 200
+    )
+
+
+def test_organization_requiring_two_factor(rules: World) -> None:
+    owner_account = rules.user()
+    owner = rules.login(owner_account)
+    slug = rules.organization(owner)
+    member = rules.member(owner, slug)
+    member_token = rules.bearer(rules.personal_token(member.session, ["org:read"]))
+    org_token = rules.bearer(rules.organization_token(owner, slug, ["org:read"]))
+
+    refused = owner.put(f"/api/0/organizations/{slug}/", json={"settings": {"require_2fa": True}})
+    assert_error(refused, 400, "invalid-request")
+    enrol(owner)
+    required = owner.put(f"/api/0/organizations/{slug}/", json={"settings": {"require_2fa": True}})
+    assert required.status_code == 200, required.text
+
+    for client in (member.session, member_token):
+        detail = assert_error(client.get(f"/api/0/organizations/{slug}/"), 401, "2fa-required")
+        assert detail["extra"] == {"organization": slug}
+    assert org_token.get(f"/api/0/organizations/{slug}/").status_code == 200
+    assert owner.get(f"/api/0/organizations/{slug}/").status_code == 200
+
+    secret = enrol(member.session)
+    assert member.session.get(f"/api/0/organizations/{slug}/").status_code == 200
+    assert member_token.get(f"/api/0/organizations/{slug}/").status_code == 200
+    kept = member.session.post(
+        "/api/0/users/me/2fa/remove/", json={"code": pyotp.TOTP(secret).now()}
+    )
+    assert (
+        error_code(kept) == "conflict" and slug in kept.json()["detail"]["extra"]["organizations"]
+    )
+
+
+def test_removing_two_factor_needs_a_current_code(rules: World) -> None:
+    session = rules.session()
+    secret = enrol(session)
+    assert_error(
+        session.post("/api/0/users/me/2fa/remove/", json={"code": "99999x"}), 400, "invalid-request"
+    )
+    removed = session.post("/api/0/users/me/2fa/remove/", json={"code": pyotp.TOTP(secret).now()})
+    assert removed.json() == {"enabled": False, "pending": False}
+
+
+def test_two_factor_is_managed_from_a_session_only(rules: World) -> None:
+    session = rules.session()
+    token = rules.bearer(rules.personal_token(session))
+    assert_error(token.post("/api/0/users/me/2fa/setup/"), 403, "session-required")
