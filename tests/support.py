@@ -24,6 +24,7 @@ from tests.leakwatch import WATCH
 from tokenward.app import create_app
 from tokenward.config import Settings
 from tokenward.passwords import hash_password
+from tokenward.policy import ALL_SCOPES
 from tokenward.store.engine import Store
 from tokenward.store.migrate import upgrade
 from tokenward.store.tables import User
@@ -285,17 +286,7 @@ class Member:
     member_id: str
 
 
-ALL = {
-    "org:read",
-    "org:write",
-    "org:admin",
-    "member:read",
-    "member:write",
-    "member:admin",
-    "project:read",
-    "project:write",
-    "project:admin",
-}
+ALL = set(ALL_SCOPES)
 
 
 def error_code(response: httpx.Response) -> str | None:
