@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pyotp
 import pytest
 from playwright.sync_api import expect
 
@@ -143,3 +144,30 @@ def test_signed_out_visitors_are_sent_to_sign_in_and_back(
     visit.page.get_by_label("Password").fill(account.password)
     visit.page.get_by_role("button", name="Sign in").click()
     visit.page.wait_for_url(visit.url(target))
+
+
+def test_sign_in_asks_for_the_authenticator_code_when_two_factor_is_on(
+    visit: Visit, browser_world: BrowserWorld
+) -> None:
+    account = browser_world.user()
+    session = browser_world.login(account)
+    setup = session.post("/api/0/users/me/2fa/setup/").json()
+    totp = pyotp.TOTP(setup["secret"])
+    confirmed = session.post("/api/0/users/me/2fa/confirm/", json={"code": totp.now()})
+    assert confirmed.status_code == 200, confirmed.text
+
+    page = visit.page
+    page.goto(visit.url("/login/"))
+    expect(page.get_by_label("Authenticator code")).to_have_count(0)
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("alert")).to_contain_text("authenticator app")
+    visit.expected_statuses.add(401)
+    assert page.evaluate("fetch('/api/0/users/me/').then(r => r.status)") == 401
+
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_label("Authenticator code").fill(totp.now())
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(visit.url("/organizations/"))
+    assert page.evaluate("fetch('/api/0/users/me/').then(r => r.status)") == 200

@@ -38,14 +38,30 @@ def _safe_next(value: str | None) -> str:
     return HOME
 
 
+# Sign-in refusals that mean "now the authenticator code too", not "wrong password".
+_ASK_FOR_CODE = frozenset({"2fa-code-required", "invalid-2fa-code"})
+
+
 def _login_page(
-    request: Request, *, next_path: str, email: str = "", error: str | None = None, status: int
+    request: Request,
+    *,
+    next_path: str,
+    email: str = "",
+    error: str | None = None,
+    ask_code: bool = False,
+    status: int,
 ) -> HTMLResponse:
     nonce, signed = issue_login_token(request)
     response = render(
         request,
         "login.html",
-        {"login_token": signed, "next": next_path, "email": email, "error": error},
+        {
+            "login_token": signed,
+            "next": next_path,
+            "email": email,
+            "error": error,
+            "ask_code": ask_code,
+        },
         status_code=status,
     )
     set_login_nonce(request, response, nonce)
@@ -71,8 +87,11 @@ async def login(request: Request, db: AsyncSession = Depends(database)) -> Respo
     if not login_token_matches(request, text(form, "login_token")):
         message = "The sign-in form expired. Please try again."
         return _login_page(request, next_path=next_path, email=email, error=message, status=403)
+    code = text(form, "code").strip() or None
     try:
-        body = validated(LoginRequest, {"email": email, "password": text(form, "password")})
+        body = validated(
+            LoginRequest, {"email": email, "password": text(form, "password"), "code": code}
+        )
         settings = request.app.state.settings
         _, key = await start_session(
             db,
@@ -82,13 +101,23 @@ async def login(request: Request, db: AsyncSession = Depends(database)) -> Respo
             max_age=dt.timedelta(seconds=settings.session_max_age_seconds),
             ip_address=client_ip(request),
             throttle=request.app.state.login_throttle,
+            code=body.code,
         )
     except ApiError as error:
+        ask_code = error.code in _ASK_FOR_CODE or code is not None
         message = error.message
         if error.code == "invalid-request":
             message = "Enter your email and password."
+        elif error.code == "2fa-code-required":
+            message = "Two-factor authentication is on: enter your password again, with the code "
+            message += "from your authenticator app."
         return _login_page(
-            request, next_path=next_path, email=email, error=message, status=error.status
+            request,
+            next_path=next_path,
+            email=email,
+            error=message,
+            ask_code=ask_code,
+            status=error.status,
         )
     response = RedirectResponse(next_path, status_code=303)
     set_session_cookie(request, response, key)
