@@ -42,9 +42,7 @@ def test_concurrent_writers_never_see_database_is_locked(world: World) -> None:
     def other_process_writes() -> None:
         # A second connection writing at the same time, as `tokenward createuser` would.
         for _ in range(5):
-            run_async(
-                _create_user(world.server.settings.database_url, f"{unique('c')}@x.io", "C")
-            )
+            run_async(_create_user(world.server.settings.database_url, f"{unique('c')}@x.io", "C"))
 
     side = threading.Thread(target=other_process_writes)
     side.start()
