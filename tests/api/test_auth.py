@@ -3,12 +3,24 @@ logout; and what a request without any credential gets."""
 
 from __future__ import annotations
 
+import uuid
+from collections.abc import Iterator
 from http.cookies import SimpleCookie
 
+import httpx
 import pytest
 
-from tests.support import PASSWORD, World, assert_error, error_fields
+from tests.support import (
+    PASSWORD,
+    LiveServer,
+    World,
+    _migrate,
+    assert_error,
+    error_fields,
+    run_async,
+)
 from tokenward.auth.sessions import COOKIE_NAME
+from tokenward.config import Settings
 
 LOGIN = "/api/0/auth/login/"
 
@@ -26,15 +38,48 @@ def test_login_answers_the_user_and_a_csrf_token_and_sets_the_cookie(world: Worl
     assert isinstance(body["user"]["id"], str)
     assert isinstance(body["csrf_token"], str) and len(body["csrf_token"]) >= 16
 
-    cookie = SimpleCookie()
-    cookie.load(response.headers["set-cookie"])
-    morsel = cookie[COOKIE_NAME]
+    morsel = session_cookie(response)[COOKIE_NAME]
     assert morsel["httponly"] is True
     assert morsel["samesite"].lower() == "lax"
     assert not morsel["secure"]  # plain http on loopback
     assert morsel["path"] == "/"
     assert PASSWORD not in response.headers["set-cookie"]
     assert client.get("/api/0/users/me/").json()["email"] == account.email
+
+
+def session_cookie(response: httpx.Response) -> SimpleCookie:
+    cookie: SimpleCookie = SimpleCookie()
+    cookie.load(response.headers["set-cookie"])
+    return cookie
+
+
+@pytest.fixture
+def secure_cookie_server(database_urls: dict[str, str]) -> Iterator[LiveServer]:
+    """A second server over the SQLite test database, with TOKENWARD_COOKIE_SECURE=true."""
+    run_async(_migrate(database_urls["sqlite"]))
+    settings = Settings(
+        database_url=database_urls["sqlite"],
+        secret_key=uuid.uuid4().hex,
+        cookie_secure=True,
+    )
+    live = LiveServer(settings).start()
+    yield live
+    live.stop()
+
+
+def test_the_cookie_is_secure_when_configured(secure_cookie_server: LiveServer) -> None:
+    world = World(secure_cookie_server)
+    try:
+        account = world.user()
+        response = world.anonymous().post(
+            LOGIN, json={"email": account.email, "password": PASSWORD}
+        )
+        assert response.status_code == 200
+        morsel = session_cookie(response)[COOKIE_NAME]
+        assert morsel["secure"] is True
+        assert morsel["httponly"] is True
+    finally:
+        world.close()
 
 
 def test_login_email_is_case_and_space_insensitive(world: World) -> None:

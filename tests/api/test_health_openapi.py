@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 
 from tests.support import LiveServer, World, assert_error
+from tokenward import credentials
 from tokenward.auth.inventory import inventory
 from tokenward.config import Settings
 
@@ -59,7 +60,7 @@ def storeless_server(tmp_path: Path) -> Iterator[LiveServer]:
     live.stop()
 
 
-def test_healthz_is_503_when_the_store_does_not_answer(storeless_server: LiveServer) -> None:
+def test_without_a_store_nothing_is_allowed_on_a_guess(storeless_server: LiveServer) -> None:
     world = World(storeless_server)
     try:
         assert_error(world.anonymous().get("/healthz"), 503, "unavailable")
@@ -67,6 +68,12 @@ def test_healthz_is_503_when_the_store_does_not_answer(storeless_server: LiveSer
             "/api/0/auth/login/", json={"email": "a@example.com", "password": "whatever-it-is"}
         )
         assert_error(login, 503, "unavailable")
+        well_formed = credentials.mint(credentials.TokenKind.PERSONAL).secret
+        unknown = world.bearer(well_formed).get("/api/0/organizations/")
+        assert_error(unknown, 503, "unavailable")
+        # A bad checksum is refused without asking the store, so even now it is a plain 401.
+        tampered = well_formed[:-1] + ("0" if well_formed[-1] != "0" else "1")
+        assert_error(world.bearer(tampered).get("/api/0/organizations/"), 401, "invalid-token")
     finally:
         world.close()
 

@@ -4,6 +4,8 @@ project is loaded: the same gate, the same 404 for outsiders. Cast: 0 owns, 1 ma
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from tests.support import Cast, World, all_pages, assert_error, error_fields, next_link, unique
@@ -29,6 +31,9 @@ def test_project_lifecycle(cast: Cast) -> None:
     assert {"id", "slug", "name", "organization", "created_at"} <= set(body)
     assert (body["slug"], body["name"], body["organization"]) == (project_slug, "Web", slug)
     assert isinstance(body["id"], str)
+    created_at = dt.datetime.fromisoformat(body["created_at"].replace("Z", "+00:00"))
+    assert created_at.utcoffset() == dt.timedelta(0)
+    assert abs(dt.datetime.now(dt.UTC) - created_at) < dt.timedelta(minutes=5)
 
     assert owner.get(project(body["id"])).json() == body
     assert owner.get(projects(slug)).json() == [body]

@@ -85,7 +85,8 @@ def test_creating_a_token_shows_it_once(world: World) -> None:
     assert created["name"] == "laptop"
     assert sorted(created["scopes"]) == ["org:read", "project:read"]
     assert abs(parse_time(created["expires_at"]) - expires) < dt.timedelta(seconds=1)
-    assert parse_time(created["created_at"]).tzinfo is not None
+    assert parse_time(created["created_at"]).utcoffset() == dt.timedelta(0)
+    assert parse_time(created["expires_at"]).utcoffset() == dt.timedelta(0)
     assert created["last_used_at"] is None
 
     listed = session.get(TOKENS)
@@ -143,15 +144,24 @@ def test_expires_at_just_past_is_refused(cast: Cast) -> None:
     assert error_fields(response) == ["expires_at"]
 
 
-def test_an_expired_token_is_token_expired(world: World) -> None:
+def test_expired_tokens_are_token_expired(cast: Cast, world: World) -> None:
     session = world.session()
+    slug = cast.organization()
     expires = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=1.5)
-    token = world.personal_token(session, ["org:read"], expires_at=iso(expires))
-    bearer = world.bearer(token)
-    assert bearer.get("/api/0/users/me/").status_code == 200
+    personal = world.bearer(world.personal_token(session, ["org:read"], expires_at=iso(expires)))
+    minted = cast.session(0).post(
+        f"/api/0/organizations/{slug}/tokens/",
+        json={"name": "short-lived", "scopes": ["org:read"], "expires_at": iso(expires)},
+    )
+    assert minted.status_code == 201, minted.text
+    assert parse_time(minted.json()["expires_at"]) == expires
+    organization = world.bearer(minted.json()["token"])
+    assert personal.get("/api/0/users/me/").status_code == 200
+    assert organization.get(f"/api/0/organizations/{slug}/").status_code == 200
     time.sleep(max(0.0, (expires - dt.datetime.now(dt.UTC)).total_seconds()) + 0.2)
-    assert_error(bearer.get("/api/0/users/me/"), 401, "token-expired")
-    assert_error(bearer.get("/api/0/organizations/"), 401, "token-expired")
+    assert_error(personal.get("/api/0/users/me/"), 401, "token-expired")
+    assert_error(personal.get("/api/0/organizations/"), 401, "token-expired")
+    assert_error(organization.get(f"/api/0/organizations/{slug}/"), 401, "token-expired")
 
 
 def test_a_revoked_token_stops_working_at_once(world: World) -> None:
@@ -210,3 +220,14 @@ def test_every_scope_is_accepted(cast: Cast) -> None:
     response = session.post(TOKENS, json={"name": "all", "scopes": sorted(ALL)})
     assert response.status_code == 201
     assert sorted(response.json()["scopes"]) == sorted(ALL)
+
+
+def test_expiry_in_another_time_zone_is_answered_in_utc(cast: Cast) -> None:
+    response = cast.session(0).post(
+        TOKENS,
+        json={"name": "tz", "scopes": ["org:read"], "expires_at": "2030-01-01T05:30:00+05:30"},
+    )
+    assert response.status_code == 201, response.text
+    expires = parse_time(response.json()["expires_at"])
+    assert expires == dt.datetime(2030, 1, 1, tzinfo=dt.UTC)
+    assert expires.utcoffset() == dt.timedelta(0)
