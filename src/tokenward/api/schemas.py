@@ -14,6 +14,7 @@ from pydantic import (
     StringConstraints,
     model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from tokenward.policy import ALL_SCOPES
 from tokenward.store.tables import SLUG_PATTERN
@@ -26,6 +27,19 @@ Name = Annotated[
     Field(json_schema_extra={"pattern": r"\S"}),  # what is left after stripping may not be empty
 ]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=SLUG_PATTERN)]
+# Organization pages live at /settings/{org}/, beside the user's own /settings/account/.
+RESERVED_ORGANIZATION_SLUGS = frozenset({"account"})
+
+
+def _check_not_reserved(value: str) -> str:
+    if value in RESERVED_ORGANIZATION_SLUGS:
+        raise PydanticCustomError(
+            "reserved_slug", "'{slug}' is reserved; choose another slug.", {"slug": value}
+        )
+    return value
+
+
+OrganizationSlug = Annotated[Slug, AfterValidator(_check_not_reserved)]
 RoleName = Literal["member", "manager", "owner"]
 
 
@@ -93,7 +107,7 @@ class OrganizationTokenCreate(RequestBody):
 
 
 class OrganizationCreate(RequestBody):
-    slug: Slug
+    slug: OrganizationSlug
     name: Name
 
 
