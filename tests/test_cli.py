@@ -8,11 +8,10 @@ import sys
 import uuid
 from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
-from tests.conftest import BACKENDS
-from tests.support import run_async
+from tests.leakwatch import WATCH
+from tests.support import UserAccount, World, run_async
 from tokenward.config import normalize_database_url
 from tokenward.passwords import verify_password
 from tokenward.store.engine import Store
@@ -20,6 +19,7 @@ from tokenward.store.tables import User
 
 TOKENWARD = str(Path(sys.executable).with_name("tokenward"))
 PASSWORD = "a long enough password"
+WATCH.password(PASSWORD)
 
 
 def tokenward(directory: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:
@@ -86,14 +86,17 @@ def test_createuser_refuses_a_short_password_in_one_line(tmp_path: Path) -> None
     assert "password" in refused.stderr
 
 
-@pytest.mark.parametrize("backend", [b for b in BACKENDS if b == "postgresql"])
-def test_createuser_takes_a_plain_postgresql_url(
-    tmp_path: Path, database_urls: dict[str, str], backend: str
+def test_createuser_takes_the_plain_url_and_the_user_can_sign_in(
+    tmp_path: Path, world: World
 ) -> None:
-    url = database_urls[backend].replace("postgresql+asyncpg://", "postgresql://")
+    used = world.server.settings.database_url
+    plain = used.replace("+asyncpg", "").replace("+aiosqlite", "")
+    assert plain.startswith(("sqlite:///", "postgresql://"))
     email = f"cli-{uuid.uuid4().hex[:8]}@example.com"
     created = tokenward(
-        tmp_path, url, "createuser", "--email", email, "--password", PASSWORD, "--superuser"
+        tmp_path, plain, "createuser", "--email", email, "--password", PASSWORD, "--superuser"
     )
     assert created.returncode == 0, created.stderr
-    assert run_async(_stored_user(url, email))[2] is True
+    assert run_async(_stored_user(plain, email))[2] is True
+    session = world.login(UserAccount(email, "", PASSWORD))
+    assert session.get("/api/0/users/me/").json()["email"] == email
