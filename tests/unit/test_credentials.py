@@ -7,7 +7,7 @@ import string
 import zlib
 
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tokenward import credentials
@@ -176,6 +176,7 @@ def test_repr_and_str_never_show_the_secret() -> None:
         assert minted.digest not in text
 
 
+@settings(deadline=None)  # pure and fast; a busy machine must not fail it
 @given(st.text(max_size=80))
 def test_random_strings_never_parse_unless_well_formed(candidate: str) -> None:
     well_formed = (
@@ -192,6 +193,7 @@ def test_random_strings_never_parse_unless_well_formed(candidate: str) -> None:
         assert well_formed
 
 
+@settings(deadline=None)  # pure and fast; a busy machine must not fail it
 @given(
     st.sampled_from(["twp_", "two_"]),
     st.text(alphabet=ALPHABET, min_size=43, max_size=43),
