@@ -14,8 +14,8 @@ import asyncpg
 import pytest
 
 from tests.leakwatch import WATCH, LeakWatch, LeakWatchHandler
-from tests.support import POSTGRES_ADMIN_URL, LiveServer, World, _migrate, run_async
-from tokenward.config import Settings, normalize_database_url
+from tests.support import POSTGRES_ADMIN_URL, LiveServer, World, run_async, running_server
+from tokenward.config import normalize_database_url
 
 BACKENDS = [
     b for b in os.environ.get("TOKENWARD_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
@@ -76,12 +76,8 @@ def database_urls() -> Iterator[dict[str, str]]:
 
 @pytest.fixture(scope="session", params=BACKENDS)
 def server(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[LiveServer]:
-    url = database_urls[request.param]
-    run_async(_migrate(url))
-    live = LiveServer(Settings(database_url=url, secret_key="test-secret-" + uuid.uuid4().hex))
-    live.start()
-    yield live
-    live.stop()
+    with running_server(database_urls[request.param]) as live:
+        yield live
 
 
 @pytest.fixture

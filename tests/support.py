@@ -11,6 +11,8 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,18 @@ def unstarted_app() -> FastAPI:
     """The application as ``create_app`` builds it, never started: for walking its routes."""
     never_opened = Path(tempfile.gettempdir()) / "tokenward-never-opened.db"
     return create_app(Settings(database_url=f"sqlite+aiosqlite:///{never_opened}", secret_key="-"))
+
+
+@contextmanager
+def running_server(database_url: str, **settings: Any) -> Iterator[LiveServer]:
+    """A live server over ``database_url`` (migrated first), stopped when the block ends."""
+    run_async(_migrate(database_url))
+    settings.setdefault("secret_key", "test-secret-" + uuid.uuid4().hex)
+    server = LiveServer(Settings(database_url=database_url, **settings)).start()
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def run_async(coroutine: Any) -> Any:

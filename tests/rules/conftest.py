@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Callable, Iterator
 
 import pytest
 
 from tests.mailbox import Mailbox
-from tests.support import LiveServer, World, _migrate, run_async
-from tokenward.config import Settings
+from tests.support import LiveServer, World, running_server
 
 
 @pytest.fixture(scope="session")
@@ -26,19 +24,14 @@ def rules_server(
 ) -> Iterator[LiveServer]:
     if request.param not in database_urls:
         pytest.fail(f"the {request.param} backend is needed (TOKENWARD_TEST_BACKENDS)")
-    url = database_urls[request.param]
-    run_async(_migrate(url))
-    settings = Settings(
-        database_url=url,
-        secret_key=uuid.uuid4().hex,
+    with running_server(
+        database_urls[request.param],
         smtp_url=mailbox.url,
         base_url="http://tokenward.test",
         usage_flush_seconds=0.1,
         outbox_interval_seconds=0.1,
-    )
-    server = LiveServer(settings).start()
-    yield server
-    server.stop()
+    ) as server:
+        yield server
 
 
 @pytest.fixture

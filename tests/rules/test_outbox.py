@@ -4,35 +4,28 @@ notice waits in the outbox and is retried later."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
 from tests.rules.conftest import eventually
-from tests.support import LiveServer, World, _migrate, free_port, run_async
-from tokenward.config import Settings
+from tests.support import World, free_port, run_async, running_server
 from tokenward.store.engine import Store
 from tokenward.store.tables import OutgoingEmail
 
 
 @pytest.fixture
 def unreachable_smtp(database_urls: dict[str, str]) -> Iterator[World]:
-    url = database_urls["sqlite"]
-    run_async(_migrate(url))
-    settings = Settings(
-        database_url=url,
-        secret_key=uuid.uuid4().hex,
+    with running_server(
+        database_urls["sqlite"],
         smtp_url=f"smtp://127.0.0.1:{free_port()}",  # nothing listens there
         usage_flush_seconds=0.1,
         outbox_interval_seconds=0.1,
-    )
-    server = LiveServer(settings).start()
-    world = World(server)
-    yield world
-    world.close()
-    server.stop()
+    ) as server:
+        world = World(server)
+        yield world
+        world.close()
 
 
 async def _emails_to(database_url: str, recipient: str) -> list[tuple[int, str | None, bool]]:

@@ -4,14 +4,18 @@ stack — and recovers by itself when the store is back."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterator
 
 import pytest
 
-from tests.support import ApiClient, LiveServer, World, _migrate, error_code, run_async
+from tests.support import (
+    ApiClient,
+    LiveServer,
+    World,
+    error_code,
+    running_server,
+)
 from tests.tcp_proxy import TcpProxy
-from tokenward.config import Settings
 
 
 @pytest.fixture
@@ -20,14 +24,12 @@ def proxied(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, TcpProx
     if "postgresql" not in database_urls:
         pytest.fail("this test needs the PostgreSQL backend (TOKENWARD_TEST_BACKENDS)")
     url = database_urls["postgresql"]
-    run_async(_migrate(url))
     proxy = TcpProxy(("127.0.0.1", 5432)).start()
     proxied_url = url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{proxy.port}/")
     assert proxied_url != url
-    server = LiveServer(Settings(database_url=proxied_url, secret_key=uuid.uuid4().hex)).start()
-    yield server, proxy
-    proxy.cut()
-    server.stop()
+    with running_server(proxied_url) as server:
+        yield server, proxy
+        proxy.cut()
 
 
 def _until(predicate: object, seconds: float = 15.0) -> bool:

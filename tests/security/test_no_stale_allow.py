@@ -11,8 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support import ApiClient, LiveServer, World, _migrate, run_async
-from tokenward.config import Settings
+from tests.support import ApiClient, World, running_server
 
 PROPAGATION_BOUND = 1.0
 
@@ -74,15 +73,12 @@ def two_nodes(database_urls: dict[str, str]) -> Iterator[tuple[World, World]]:
     """Two server processes' worth of app (each with its own caches) over one PostgreSQL."""
     if "postgresql" not in database_urls:
         pytest.fail("this test needs the PostgreSQL backend (TOKENWARD_TEST_BACKENDS)")
-    url = database_urls["postgresql"]
-    run_async(_migrate(url))
-    secret = uuid.uuid4().hex
-    nodes = [LiveServer(Settings(database_url=url, secret_key=secret)).start() for _ in range(2)]
-    worlds = (World(nodes[0]), World(nodes[1]))
-    yield worlds
-    for world, node in zip(worlds, nodes, strict=True):
-        world.close()
-        node.stop()
+    url, secret = database_urls["postgresql"], uuid.uuid4().hex
+    with running_server(url, secret_key=secret) as a, running_server(url, secret_key=secret) as b:
+        worlds = (World(a), World(b))
+        yield worlds
+        for world in worlds:
+            world.close()
 
 
 def _check(a: World, b: World, token: str, path: str, change: Callable[[], None]) -> None:
