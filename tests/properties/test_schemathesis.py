@@ -102,7 +102,7 @@ class OwnerScene:
             "project_id": [self.project_id, self.project_id, self.foreign_project],
             "member_id": [self.member_id],
         }
-        if path.startswith("/api/0/users/me/"):
+        if path.startswith("/api/0/users/me/") or "/personal-tokens/" in path:
             values["token_id"] = [self.personal_token_id]
         else:
             values["token_id"] = [self.organization_token_id]
@@ -160,7 +160,7 @@ class OwnerScene:
             self.member_id = self.world.add_member(
                 self.client, self.organization, self.member, "member"
             )
-        elif path == "/api/0/users/me/tokens/{token_id}/":
+        elif path.endswith(("/me/tokens/{token_id}/", "/personal-tokens/{token_id}/")):
             self.personal_token_id = self._mint("/api/0/users/me/tokens/")
         elif path.endswith("/tokens/{token_id}/"):
             self.organization_token_id = self._mint(
@@ -304,6 +304,7 @@ def test_ids_and_cursors_that_only_look_like_numbers_are_refused(owner_scene: Ow
         ("DELETE", f"/api/0/organizations/{slug}/members/{{}}/", None),
         ("DELETE", f"/api/0/organizations/{slug}/tokens/{{}}/", None),
         ("DELETE", "/api/0/users/me/tokens/{}/", None),
+        ("DELETE", f"/api/0/organizations/{slug}/personal-tokens/{{}}/", None),
     ]
     lists = [
         "/api/0/users/me/tokens/",

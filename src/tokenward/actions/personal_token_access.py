@@ -27,6 +27,7 @@ from tokenward.policy import (
     Role,
     decide,
 )
+from tokenward.store.ids import parse_id
 from tokenward.store.tables import (
     Membership,
     PersonalToken,
@@ -161,12 +162,13 @@ async def revoke_here(context: OrganizationContext, token_id: str, base_url: str
     """Cut one member's personal token off from this organization, and tell its user."""
     db, organization = context.db, context.organization
     found = None
-    if token_id.isdigit() and len(token_id) < 19:
+    wanted = parse_id(token_id)
+    if wanted is not None:
         found = next(
             (
                 (t, u)
                 for t, u, _ in await _current_member_tokens(db, organization.id)
-                if t.id == int(token_id)
+                if t.id == wanted
             ),
             None,
         )
