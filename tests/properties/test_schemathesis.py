@@ -1,9 +1,12 @@
 """schemathesis fuzzes every operation of ``/openapi.json`` as an organization owner.
 
 No answer may be a 5xx, and every answer must be one the schema documents: its status code, its
-content type, its body and its headers. Path parameters point at real objects about two times in
-three (the owner's organization, a foreign one, a project, a member, tokens), so the fuzzer gets
-past the 404 of the gate; a deleted object is replaced at once so later cases can find one again.
+content type, its body and its headers. Generation is bounded (``TOKENWARD_FUZZ_EXAMPLES`` cases
+per operation and mode, default 25) and seeded (``TOKENWARD_FUZZ_SEED``), so CI is repeatable.
+
+A third of the path parameters point at real objects (the owner's organization, a foreign one, a
+project, a member, tokens), so the fuzzer gets past the gate's 404; a third at strings that only
+look like ids. A deleted object is replaced at once so later cases can find one again.
 """
 
 from __future__ import annotations
@@ -181,10 +184,14 @@ def owner_scene(world: World) -> Iterator[OwnerScene]:
     state = world.server.app.state
     shared = state.login_throttle
     state.login_throttle = LoginThrottle(ThrottleLimits(per_address=1_000_000))
+    scene = None
     try:
-        yield OwnerScene(world)
+        scene = OwnerScene(world)
+        yield scene
     finally:
         state.login_throttle = shared
+        if scene is not None:
+            scene.http.close()
 
 
 @pytest.fixture
