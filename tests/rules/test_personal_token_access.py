@@ -98,3 +98,18 @@ def test_revoking_a_token_that_is_not_a_members_is_not_found(rules: World) -> No
     path = f"/api/0/organizations/{slug}/personal-tokens/{_token_id(stranger, secret)}/"
     assert_error(owner.delete(path), 404, "not-found")
     assert_error(owner.delete(f"/api/0/organizations/{slug}/personal-tokens/x1/"), 404, "not-found")
+
+
+def test_a_token_revoked_here_no_longer_lists_the_organization(rules: World) -> None:
+    owner = rules.session()
+    slug = rules.organization(owner)
+    member = rules.member(owner, slug)
+    other = rules.organization(member.session)
+    secret = rules.personal_token(member.session, ["org:read"])
+    token = rules.bearer(secret)
+    assert {o["slug"] for o in token.get("/api/0/organizations/").json()} == {slug, other}
+    owner.delete(
+        f"/api/0/organizations/{slug}/personal-tokens/{_token_id(member.session, secret)}/"
+    )
+    assert {o["slug"] for o in token.get("/api/0/organizations/").json()} == {other}
+    assert {o["slug"] for o in member.session.get("/api/0/organizations/").json()} == {slug, other}

@@ -101,3 +101,15 @@ def test_two_factor_is_managed_from_a_session_only(rules: World) -> None:
     session = rules.session()
     token = rules.bearer(rules.personal_token(session))
     assert_error(token.post("/api/0/users/me/2fa/setup/"), 403, "session-required")
+
+
+def test_an_organization_requiring_two_factor_stays_listed_for_members_without_it(
+    rules: World,
+) -> None:
+    owner = rules.session()
+    enrol(owner)
+    slug = rules.organization(owner, require_2fa=True)
+    member = rules.member(owner, slug)
+    listed = member.session.get("/api/0/organizations/").json()
+    assert slug in {o["slug"] for o in listed}
+    assert_error(member.session.get(f"/api/0/organizations/{slug}/"), 401, "2fa-required")

@@ -16,8 +16,8 @@ from tokenward.auth.gate import OrganizationContext, policy_of
 from tokenward.auth.principal import Principal
 from tokenward.config import DEFAULT_BASE_URL
 from tokenward.errors import ApiError
-from tokenward.policy import Requirement, Role, decide
-from tokenward.store.tables import Membership, Organization, utcnow
+from tokenward.policy import CredentialKind, Requirement, Role, decide
+from tokenward.store.tables import Membership, Organization, PersonalTokenRevocation, utcnow
 
 __all__ = [
     "SETTINGS_FIELDS",
@@ -85,11 +85,22 @@ async def visible_organizations(
             .order_by(Organization.slug)
         )
         rows = [(org, Role(role)) for org, role in (await db.execute(query)).all()]
-    return [
-        (org, role)
-        for org, role in rows
-        if decide(principal.credential, policy_of(org), role, Requirement()).allowed
-    ]
+    revoked_in: set[int] = set()
+    if principal.kind is CredentialKind.PERSONAL_TOKEN and principal.token_id is not None:
+        cut_off = select(PersonalTokenRevocation.organization_id).where(
+            PersonalTokenRevocation.token_id == principal.token_id
+        )
+        revoked_in = set((await db.scalars(cut_off)).all())
+    token = frozenset({str(principal.token_id)})
+    visible = []
+    for org, role in rows:
+        policy = policy_of(org, token if org.id in revoked_in else frozenset())
+        decision = decide(principal.credential, policy, role, Requirement())
+        # A member who still needs a second factor sees the organization, and learns why
+        # on entering it; what the credential may never use here is not listed.
+        if decision.allowed or decision.code == "2fa-required":
+            visible.append((org, role))
+    return visible
 
 
 async def update_organization(
