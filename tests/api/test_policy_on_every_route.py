@@ -160,11 +160,13 @@ RECIPES: dict[tuple[str, str], Recipe] = {
 }
 # Pages take forms the page tests know about; here they need only a session to get past the gate.
 PAGE = Recipe(session_only=True)
+# A page about members' personal tokens names one of them, not an organization token.
+PERSONAL_TOKEN_PAGE = Recipe(session_only=True, token_id=Scene.members_personal_token_id)
 
 
 def recipe_for(method: str, template: str) -> Recipe:
     if is_page(template):
-        return PAGE
+        return PERSONAL_TOKEN_PAGE if "/personal-tokens/" in template else PAGE
     recipe = RECIPES.get((method, template))
     if recipe is None:
         pytest.fail(f"add a recipe for {method} {template} to {__name__}")

@@ -25,6 +25,7 @@ __all__ = [
     "describe_change",
     "describe_changes",
     "members_affected",
+    "members_to_notify",
     "notify_members",
     "tightens",
 ]
@@ -129,6 +130,18 @@ async def members_affected(
         if not decision.allowed and decision.code != "personal-token-revoked":
             affected.setdefault(user.id, (user, []))[1].append(token)
     return affected
+
+
+async def members_to_notify(
+    db: AsyncSession,
+    organization_id: int,
+    current: OrganizationPolicy,
+    proposed: OrganizationPolicy,
+) -> int:
+    """How many people saving ``proposed`` over ``current`` would email (``notify_members``)."""
+    if not tightens(current, proposed):
+        return 0
+    return len(await members_affected(db, organization_id, proposed))
 
 
 async def notify_members(

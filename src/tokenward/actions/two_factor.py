@@ -20,6 +20,7 @@ __all__ = [
     "begin_enrolment",
     "confirm_enrolment",
     "organizations_requiring_2fa",
+    "pending_enrolment",
     "remove_two_factor",
     "verify_code",
 ]
@@ -70,6 +71,18 @@ async def begin_enrolment(db: AsyncSession, user_id: int) -> Enrolment:
     secret = pyotp.random_base32()
     user.totp_pending_secret = secret
     await db.commit()
+    return _enrolment(user, secret)
+
+
+async def pending_enrolment(db: AsyncSession, user_id: int) -> Enrolment | None:
+    """The enrolment begun and not yet confirmed, to show again (e.g. after a wrong code)."""
+    user = await _user(db, user_id)
+    if user.has_two_factor or user.totp_pending_secret is None:
+        return None
+    return _enrolment(user, user.totp_pending_secret)
+
+
+def _enrolment(user: User, secret: str) -> Enrolment:
     uri = pyotp.TOTP(secret).provisioning_uri(name=user.email, issuer_name=ISSUER)
     return Enrolment(secret, uri, _qr_svg(uri))
 

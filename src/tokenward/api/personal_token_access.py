@@ -11,7 +11,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from tokenward.actions.organization_rules import members_affected, tightens
+from tokenward.actions.organization_rules import members_to_notify
 from tokenward.actions.personal_token_access import inventory, revoke_here, usage_report
 from tokenward.api.docs import GATED, errors
 from tokenward.api.presenters import organization_settings_out, personal_token_out, user_out
@@ -94,11 +94,7 @@ async def personal_token_usage(
             proposed, personal_token_max_lifetime_days=personal_token_max_lifetime_days
         )
     report = await usage_report(context, days, proposed)
-    to_notify = (
-        len(await members_affected(context.db, context.organization.id, proposed))
-        if tightens(current, proposed)
-        else 0
-    )
+    to_notify = await members_to_notify(context.db, context.organization.id, current, proposed)
     series = {day: [0, 0, 0] for day in report.days}
     for summary in report.tokens:
         for day, counts in summary.daily.items():

@@ -12,7 +12,7 @@ from tokenward.auth.gate import OrganizationContext
 from tokenward.policy import ALL_SCOPES
 from tokenward.web.templating import render
 
-__all__ = ["SCOPES", "Tab", "organization_page", "scope_sort_key"]
+__all__ = ["SCOPES", "STANDING_WORDS", "Tab", "organization_page", "scope_sort_key"]
 
 _RESOURCES = ("org", "member", "project")
 _LEVELS = ("read", "write", "admin")
@@ -28,6 +28,16 @@ def scope_sort_key(scope: str) -> tuple[int, int]:
 
 SCOPES: tuple[str, ...] = tuple(sorted(ALL_SCOPES, key=scope_sort_key))
 
+# A personal token's standing in an organization (see actions.personal_token_access), in words.
+STANDING_WORDS = {
+    "allowed": "allowed",
+    "denied-by-policy": "denied by policy",
+    "lifetime-exceeded": "lifetime exceeded",
+    "revoked-here": "revoked here",
+    "2fa-required": "two-factor required",
+    "not-a-member": "no longer a member",
+}
+
 
 @dataclass(frozen=True)
 class Tab:
@@ -42,6 +52,7 @@ _TABS = (
     Tab("security", "Security", "security/", "org:read"),
     Tab("members", "Members", "members/", "member:read"),
     Tab("tokens", "Organization tokens", "tokens/", "org:read"),
+    Tab("personal-tokens", "Personal tokens", "personal-tokens/", "member:admin"),
     Tab("projects", "Projects", "projects/", "project:read"),
     Tab("audit-log", "Audit log", "audit-log/", "org:write"),
 )

@@ -5,11 +5,13 @@ from __future__ import annotations
 from fastapi import APIRouter
 
 from tokenward.web import (
+    account_security,
     account_tokens,
     audit_log,
     members,
     organization_tokens,
     organizations,
+    personal_token_inventory,
     projects,
     security,
     sign_in,
@@ -21,8 +23,10 @@ page_router = APIRouter(include_in_schema=False)
 for module in (
     sign_in,
     account_tokens,
+    account_security,
     organizations,
     security,
+    personal_token_inventory,
     members,
     organization_tokens,
     projects,

@@ -1,6 +1,9 @@
-"""The organization's security settings: whether members' personal API tokens may act on it."""
+"""The organization's security settings: personal API tokens (allowed, report only, lifetime
+limit) and required two-factor authentication, with their impact shown before they are saved."""
 
 from __future__ import annotations
+
+from typing import Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -9,12 +12,22 @@ from starlette.datastructures import FormData
 
 from tokenward.actions.members import members_of
 from tokenward.actions.organizations import update_organization
+from tokenward.api.schemas import SettingsUpdate
 from tokenward.auth.gate import OrganizationContext, organization_access, policy_of
-from tokenward.policy import Requirement, Role, decide
+from tokenward.errors import ApiError
+from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.tables import Membership, PersonalToken, User, utcnow
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import checked_form, text
-from tokenward.web.layout import organization_page
+from tokenward.web.forms import FORM_ERRORS, checked_form, text, validated
+from tokenward.web.layout import STANDING_WORDS, organization_page
+from tokenward.web.rules_preview import (
+    WINDOW_DAYS,
+    RulesForm,
+    default_proposal,
+    preview,
+    proposal_from,
+)
+from tokenward.web.usage_chart import KINDS
 
 router = APIRouter(include_in_schema=False)
 
@@ -46,8 +59,14 @@ async def _personal_tokens_at_stake(context: OrganizationContext) -> tuple[int, 
 
 
 async def _page(
-    request: Request, context: OrganizationContext, *, confirming: bool = False
+    request: Request,
+    context: OrganizationContext,
+    *,
+    proposal: OrganizationPolicy | None = None,
+    values: RulesForm | None = None,
+    error: ApiError | None = None,
 ) -> HTMLResponse:
+    """The page; with a ``proposal`` it asks the owner to confirm that exact change."""
     owners = (
         await context.db.execute(
             members_of(context.organization.id)
@@ -56,6 +75,8 @@ async def _page(
         )
     ).all()
     tokens, holders = await _personal_tokens_at_stake(context)
+    current = policy_of(context.organization)
+    impact = await preview(context, proposal or default_proposal(current))
     return organization_page(
         request,
         context,
@@ -63,13 +84,65 @@ async def _page(
         "security",
         {
             "allowed": context.organization.allow_personal_tokens,
+            "current": current,
             "can_change": can_change(context),
             "owners": [user for _, user in owners],
             "tokens_at_stake": tokens,
             "holders_at_stake": holders,
-            "confirming": confirming,
+            "confirming": proposal is not None,
+            "impact": impact,
+            "window_days": WINDOW_DAYS,
+            "chart_kinds": KINDS,
+            "standing_words": STANDING_WORDS,
+            "values": values or RulesForm.of(proposal or current),
+            "error": error,
+            "errors": _field_errors(error),
         },
+        status_code=error.status if error is not None else 200,
     )
+
+
+def _field_errors(error: ApiError | None) -> dict[str, str]:
+    """``settings.require_2fa`` and ``personal_token_max_lifetime_days`` alike by the last part."""
+    if error is None:
+        return {}
+    items = error.extra.get("errors") or []
+    return {
+        str(item.get("field", "")).rsplit(".", 1)[-1]: str(item.get("message", ""))
+        for item in items
+        if isinstance(item, dict)
+    }
+
+
+def _submitted(form: FormData, context: OrganizationContext) -> dict[str, Any]:
+    """The form as the API's ``settings`` body; a field the form did not send stays as it is."""
+    organization = context.organization
+    settings: dict[str, Any] = {
+        "allow_personal_tokens": text(form, "allow_personal_tokens") == "on",
+        "require_2fa": text(form, "require_2fa") == "on",
+        "personal_token_enforcement": text(form, "personal_token_enforcement")
+        or organization.personal_token_enforcement,
+    }
+    if "personal_token_max_lifetime_days" in form:
+        settings["personal_token_max_lifetime_days"] = (
+            text(form, "personal_token_max_lifetime_days").strip() or None
+        )
+    else:
+        settings["personal_token_max_lifetime_days"] = organization.personal_token_max_lifetime_days
+    return settings
+
+
+def _saved_message(context: OrganizationContext, told: int) -> str:
+    organization = context.organization
+    state = "allowed" if organization.allow_personal_tokens else "denied"
+    if not organization.allow_personal_tokens and (
+        organization.personal_token_enforcement == Enforcement.REPORT.value
+    ):
+        state += " in report-only mode (requests still pass and are counted)"
+    message = f"Saved. Personal API tokens are {state} in {organization.name}."
+    if told:
+        message += f" {told} member{'s' if told != 1 else ''} will be told by email."
+    return message
 
 
 @router.get("/settings/{org}/security/")
@@ -88,15 +161,32 @@ async def save(
         "org:write", session_only=True, minimum_role=Role.OWNER
     ),
 ) -> Response:
-    allow = text(form, "allow_personal_tokens") == "on"
-    turning_off = context.organization.allow_personal_tokens and not allow
-    if turning_off and text(form, "confirmed") != "yes":
-        # Without the script's dialog, ask on the page before anything breaks.
-        return await _page(request, context, confirming=True)
-    await update_organization(context, name=None, settings={"allow_personal_tokens": allow})
-    state = "allowed" if allow else "denied"
+    submitted = _submitted(form, context)
+    sent = RulesForm(
+        submitted["allow_personal_tokens"],
+        str(submitted["personal_token_enforcement"]),
+        str(submitted["personal_token_max_lifetime_days"] or ""),
+        submitted["require_2fa"],
+    )
+    try:
+        settings = validated(SettingsUpdate, submitted).model_dump(exclude_unset=True)
+        proposal = proposal_from(policy_of(context.organization), settings)
+        impact = await preview(context, proposal)
+        if impact.tightens and text(form, "confirmed") != "yes":
+            # Show whom it stops and how many people are emailed, then ask (works without script).
+            return await _page(request, context, proposal=proposal, values=sent)
+        await update_organization(
+            context,
+            name=None,
+            settings=settings,
+            base_url=request.app.state.settings.base_url,
+        )
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, context, values=sent, error=error)
     return redirect_with_flash(
         request,
         f"/settings/{context.organization.slug}/security/",
-        f"Saved. Personal API tokens are {state} in {context.organization.name}.",
+        _saved_message(context, impact.members_to_notify),
     )

@@ -32,14 +32,41 @@
     });
   }
 
-  // Turning personal tokens off asks first, in a dialog that says what will break.
+  // Controls whose value differs from the one the page was drawn with.
+  function changedControls(form) {
+    return Array.prototype.filter.call(form.elements, function (control) {
+      if (control.type === "checkbox" || control.type === "radio") {
+        return control.checked !== control.defaultChecked;
+      }
+      if (control.tagName === "INPUT" && control.type !== "hidden") {
+        return control.value !== control.defaultValue;
+      }
+      return false;
+    });
+  }
+
+  // Tightening the personal token rules asks first, in a dialog that says what will break and
+  // how many people will be emailed. The dialog describes one proposal: denying personal tokens
+  // (the toggle unchecked, nothing else changed), or, when the server drew the page to confirm a
+  // change, the form exactly as drawn. Any other change goes to the server, which asks in turn.
   function setUpSecurityForm() {
     var form = document.getElementById("security-form");
-    var dialog = document.getElementById("deny-dialog");
+    var dialog = document.getElementById("rules-dialog");
     if (!form || !dialog || typeof dialog.showModal !== "function") return;
     var checkbox = form.querySelector("#allow-personal-tokens");
+    var confirming = form.dataset.confirming === "true";
+    if (dialog.open) {
+      // Drawn open so it works without this script; make it modal.
+      dialog.close();
+      dialog.showModal();
+    }
     form.addEventListener("submit", function (event) {
-      if (form.dataset.allowed === "true" && !checkbox.checked) {
+      if (event.submitter && event.submitter.name === "confirmed") return;
+      var changed = changedControls(form);
+      var described = confirming
+        ? changed.length === 0
+        : form.dataset.allowed === "true" && changed.length === 1 && changed[0] === checkbox;
+      if (described) {
         event.preventDefault();
         if (!dialog.open) dialog.showModal();
       }
