@@ -154,6 +154,13 @@ def test_enrol_an_authenticator_then_require_two_factor(
     visit.goto(f"/settings/{slug}/security/")
     page.get_by_label("Require two-factor authentication").check()
     page.get_by_role("button", name="Save changes").click()
+    # Members without a second factor would be locked out: the owner is asked first.
+    dialog = page.get_by_role("dialog")
+    expect(dialog).to_contain_text("Require two-factor authentication in")
+    expect(dialog).to_contain_text("1 member without two-factor authentication")
+    expect(dialog).to_contain_text("1 person will be told by email")
+    visit.screenshot("rules-require-2fa-dialog")
+    dialog.get_by_role("button", name="Confirm changes").click()
     expect(page.get_by_role("status")).to_contain_text("Saved.")
     assert owner.get(f"/api/0/organizations/{slug}/").json()["settings"]["require_2fa"] is True
     assert_error(member.session.get(f"/api/0/organizations/{slug}/"), 401, "2fa-required")

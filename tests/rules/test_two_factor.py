@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import pyotp
 
+from tests.mailbox import Mailbox
+from tests.rules.conftest import eventually
 from tests.support import PASSWORD, ApiClient, UserAccount, World, assert_error, error_code
 
 
@@ -113,3 +115,33 @@ def test_an_organization_requiring_two_factor_stays_listed_for_members_without_i
     listed = member.session.get("/api/0/organizations/").json()
     assert slug in {o["slug"] for o in listed}
     assert_error(member.session.get(f"/api/0/organizations/{slug}/"), 401, "2fa-required")
+
+
+def test_requiring_two_factor_tells_each_member_without_it_once(
+    rules: World, mailbox: Mailbox
+) -> None:
+    owner = rules.session()
+    enrol(owner)
+    slug = rules.organization(owner)
+    plain, token_user, ready = (rules.member(owner, slug) for _ in range(3))
+    enrol(ready.session)
+    secret = rules.personal_token(token_user.session, ["org:read"])
+    assert rules.bearer(secret).get(f"/api/0/organizations/{slug}/").status_code == 200
+    usage = f"/api/0/organizations/{slug}/personal-token-usage/"
+    assert eventually(lambda: len(owner.get(usage).json()["tokens"]) == 1)
+    preview = owner.get(usage, params={"require_2fa": "true"}).json()
+    assert preview["totals"]["members_to_notify"] == 2
+    assert preview["proposed"]["require_2fa"] is True
+
+    saved = owner.put(f"/api/0/organizations/{slug}/", json={"settings": {"require_2fa": True}})
+    assert saved.status_code == 200
+    assert eventually(lambda: len(mailbox.to(plain.account.email)) == 1)
+    assert eventually(lambda: len(mailbox.to(token_user.account.email)) == 1)
+    told = mailbox.to(plain.account.email)[0]
+    assert "two-factor" in told.subject and "/settings/account/security/" in told.body
+    with_token = mailbox.to(token_user.account.email)[0]
+    assert secret[-4:] in with_token.body and "enrol an authenticator" in with_token.body
+    assert secret not in with_token.body
+    assert not eventually(lambda: mailbox.to(ready.account.email) != [], seconds=0.5)
+    entry = owner.get(f"/api/0/organizations/{slug}/audit-logs/?event=org.edit").json()[0]
+    assert entry["data"]["members_notified"] == 2

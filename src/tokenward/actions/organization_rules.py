@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.actions.personal_token_access import credential_of, revoked_token_ids
 from tokenward.auth.gate import OrganizationContext
 from tokenward.errors import ApiError
-from tokenward.notices.messages import policy_change_notice
+from tokenward.notices.messages import policy_change_notice, two_factor_required_notice
 from tokenward.notices.outbox import enqueue
 from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.tables import Membership, PersonalToken, User
@@ -26,6 +26,8 @@ __all__ = [
     "describe_changes",
     "members_affected",
     "members_to_notify",
+    "members_without_two_factor",
+    "newly_requires_2fa",
     "notify_members",
     "tightens",
 ]
@@ -72,8 +74,14 @@ async def check_rules_change(context: OrganizationContext, settings: dict[str, A
             )
 
 
+def newly_requires_2fa(old: OrganizationPolicy, new: OrganizationPolicy) -> bool:
+    return new.require_2fa and not old.require_2fa
+
+
 def tightens(old: OrganizationPolicy, new: OrganizationPolicy) -> bool:
-    """Whether personal tokens that work under ``old`` may stop (or be reported) under ``new``."""
+    """Whether someone who gets in under ``old`` may be stopped (or reported) under ``new``."""
+    if newly_requires_2fa(old, new):
+        return True  # members without a second factor are refused from then on
     if old.allow_personal_tokens and not new.allow_personal_tokens:
         return True  # moving to deny, enforced or reported
     if (
@@ -132,6 +140,30 @@ async def members_affected(
     return affected
 
 
+async def members_without_two_factor(db: AsyncSession, organization_id: int) -> list[User]:
+    query = (
+        select(User)
+        .join(Membership, Membership.user_id == User.id)
+        .where(Membership.organization_id == organization_id, User.totp_secret.is_(None))
+        .order_by(User.email)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def _to_tell(
+    db: AsyncSession, organization_id: int, old: OrganizationPolicy, new: OrganizationPolicy
+) -> tuple[dict[int, tuple[User, list[PersonalToken]]], dict[int, User]]:
+    """Whom saving ``new`` over ``old`` emails: members whose recently used personal tokens it
+    stops, and (when it starts requiring 2FA) members without a second factor."""
+    if not tightens(old, new):
+        return {}, {}
+    by_tokens = await members_affected(db, organization_id, new)
+    without_2fa: dict[int, User] = {}
+    if newly_requires_2fa(old, new):
+        without_2fa = {u.id: u for u in await members_without_two_factor(db, organization_id)}
+    return by_tokens, without_2fa
+
+
 async def members_to_notify(
     db: AsyncSession,
     organization_id: int,
@@ -139,9 +171,8 @@ async def members_to_notify(
     proposed: OrganizationPolicy,
 ) -> int:
     """How many people saving ``proposed`` over ``current`` would email (``notify_members``)."""
-    if not tightens(current, proposed):
-        return 0
-    return len(await members_affected(db, organization_id, proposed))
+    by_tokens, without_2fa = await _to_tell(db, organization_id, current, proposed)
+    return len(by_tokens.keys() | without_2fa.keys())
 
 
 async def notify_members(
@@ -151,24 +182,31 @@ async def notify_members(
     changes: dict[str, dict[str, Any]],
     base_url: str,
 ) -> int:
-    """Queue one notice per affected member, in the caller's transaction; returns how many."""
-    if not tightens(old, new):
-        return 0
+    """Queue one notice per member to tell, in the caller's transaction; returns how many."""
     organization = context.organization
-    affected = await members_affected(context.db, organization.id, new)
-    for user, tokens in affected.values():
-        notice = policy_change_notice(
-            organization_name=organization.name,
-            slug=organization.slug,
-            changes=describe_changes(changes),
-            tokens=[(t.name, t.token_last_characters) for t in tokens],
-            base_url=base_url,
-        )
+    by_tokens, without_2fa = await _to_tell(context.db, organization.id, old, new)
+    described = describe_changes(changes)
+    for user_id in by_tokens.keys() | without_2fa.keys():
+        user, tokens = by_tokens.get(user_id, (without_2fa.get(user_id), []))
+        assert user is not None
+        if tokens:
+            notice = policy_change_notice(
+                organization_name=organization.name,
+                slug=organization.slug,
+                changes=described,
+                tokens=[(t.name, t.token_last_characters) for t in tokens],
+                base_url=base_url,
+                needs_second_factor=user_id in without_2fa,
+            )
+        else:
+            notice = two_factor_required_notice(
+                organization_name=organization.name, slug=organization.slug, base_url=base_url
+            )
         enqueue(
             context.db,
             recipient=user.email,
             subject=notice.subject,
             body=notice.body,
-            kind="org.personal-token-rules",
+            kind="org.personal-token-rules" if tokens else "org.require-2fa",
         )
-    return len(affected)
+    return len(by_tokens.keys() | without_2fa.keys())

@@ -83,6 +83,9 @@ async def personal_token_usage(
     personal_token_max_lifetime_days: Annotated[
         int | None, Query(ge=1, le=3650, description="Proposed lifetime limit, in days.")
     ] = None,
+    require_2fa: Annotated[
+        bool | None, Query(description="Proposed: would two-factor authentication be required?")
+    ] = None,
 ) -> PersonalTokenUsageOut:
     """Who used personal tokens here, and whom the current or a proposed policy would affect."""
     current = policy_of(context.organization)
@@ -93,6 +96,8 @@ async def personal_token_usage(
         proposed = replace(
             proposed, personal_token_max_lifetime_days=personal_token_max_lifetime_days
         )
+    if require_2fa is not None:
+        proposed = replace(proposed, require_2fa=require_2fa)
     report = await usage_report(context, days, proposed)
     to_notify = await members_to_notify(context.db, context.organization.id, current, proposed)
     series = {day: [0, 0, 0] for day in report.days}

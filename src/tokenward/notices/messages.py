@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = ["Notice", "policy_change_notice", "revoked_here_notice"]
+__all__ = [
+    "Notice",
+    "policy_change_notice",
+    "revoked_here_notice",
+    "two_factor_required_notice",
+]
 
 
 @dataclass(frozen=True)
@@ -33,6 +38,7 @@ def policy_change_notice(
     changes: list[str],
     tokens: list[tuple[str, str]],
     base_url: str,
+    needs_second_factor: bool = False,
 ) -> Notice:
     """Told to a member whose personal token(s) used the organization in the last 30 days."""
     listed = "\n".join(f"  - {_token(name, last)}" for name, last in tokens)
@@ -43,7 +49,26 @@ def policy_change_notice(
         f"Your personal tokens that used {slug} in the last 30 days:\n{listed}\n\n"
         f"{_instead(base_url, slug)}\n"
     )
+    if needs_second_factor:
+        body += "\n" + _enrol(base_url, slug)
     return Notice(f"[Tokenward] {organization_name} changed its personal token rules", body)
+
+
+def _enrol(base_url: str, slug: str) -> str:
+    return (
+        f"{slug} now requires two-factor authentication, and your account has none yet: until "
+        "you enrol an authenticator app, your sessions and personal tokens get "
+        f"401 2fa-required there. Enrol at {base_url}/settings/account/security/ and sign in "
+        "again.\n"
+    )
+
+
+def two_factor_required_notice(*, organization_name: str, slug: str, base_url: str) -> Notice:
+    """Told to a member without a second factor when the organization starts requiring one."""
+    body = f"The organization {organization_name} ({slug}) changed its rules.\n\n" + _enrol(
+        base_url, slug
+    )
+    return Notice(f"[Tokenward] {organization_name} now requires two-factor authentication", body)
 
 
 def revoked_here_notice(

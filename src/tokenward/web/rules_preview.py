@@ -10,11 +10,18 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from tokenward.actions.organization_rules import describe_change, members_to_notify, tightens
+from tokenward.actions.organization_rules import (
+    describe_change,
+    members_to_notify,
+    members_without_two_factor,
+    newly_requires_2fa,
+    tightens,
+)
 from tokenward.actions.organizations import SETTINGS_FIELDS
 from tokenward.actions.personal_token_access import TokenUsageSummary, usage_report
 from tokenward.auth.gate import OrganizationContext, policy_of
 from tokenward.policy import Enforcement, OrganizationPolicy
+from tokenward.store.tables import User
 from tokenward.web.usage_chart import UsageChart, daily_totals, usage_chart
 
 __all__ = [
@@ -74,6 +81,7 @@ def default_proposal(current: OrganizationPolicy) -> OrganizationPolicy:
 
 @dataclass(frozen=True)
 class Preview:
+    current: OrganizationPolicy
     proposal: OrganizationPolicy
     changes: list[str]
     tightens: bool
@@ -83,6 +91,14 @@ class Preview:
     affected_members: int
     members_to_notify: int
     chart: UsageChart
+    requires_2fa: bool = False  # the proposal starts requiring a second factor
+    members_without_2fa: tuple[User, ...] = ()
+
+    @property
+    def changes_tokens(self) -> bool:
+        """Whether the proposal changes a personal-token rule (not only the 2FA requirement)."""
+        current, proposal = self.current, self.proposal
+        return replace(proposal, require_2fa=current.require_2fa) != current
 
     @property
     def affected(self) -> list[TokenUsageSummary]:
@@ -102,7 +118,14 @@ async def preview(context: OrganizationContext, proposal: OrganizationPolicy) ->
         for field in SETTINGS_FIELDS
         if _setting(current, field) != _setting(proposal, field)
     ]
+    requires_2fa = newly_requires_2fa(current, proposal)
+    without_2fa = (
+        tuple(await members_without_two_factor(context.db, context.organization.id))
+        if requires_2fa
+        else ()
+    )
     return Preview(
+        current=current,
         proposal=proposal,
         changes=changes,
         tightens=tightens(current, proposal),
@@ -114,4 +137,6 @@ async def preview(context: OrganizationContext, proposal: OrganizationPolicy) ->
             context.db, context.organization.id, current, proposal
         ),
         chart=usage_chart(daily_totals(report.days, (s.daily for s in report.tokens))),
+        requires_2fa=requires_2fa,
+        members_without_2fa=without_2fa,
     )

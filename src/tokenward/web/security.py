@@ -11,6 +11,7 @@ from sqlalchemy import func, or_, select
 from starlette.datastructures import FormData
 
 from tokenward.actions.members import members_of
+from tokenward.actions.organization_rules import check_rules_change
 from tokenward.actions.organizations import update_organization
 from tokenward.api.schemas import SettingsUpdate
 from tokenward.auth.gate import OrganizationContext, organization_access, policy_of
@@ -170,6 +171,7 @@ async def save(
     )
     try:
         settings = validated(SettingsUpdate, submitted).model_dump(exclude_unset=True)
+        await check_rules_change(context, settings)  # refuse before asking to confirm
         proposal = proposal_from(policy_of(context.organization), settings)
         impact = await preview(context, proposal)
         if impact.tightens and text(form, "confirmed") != "yes":
