@@ -87,9 +87,12 @@ def command_serve(args: argparse.Namespace) -> int:
     print(f"Tokenward is serving {url} with {_describe_database(settings)}", flush=True)
     print(
         "Create the first user in another terminal with:\n"
-        "  .venv/bin/tokenward createuser --email you@example.com --password '...' --superuser",
+        "  .venv/bin/tokenward createuser --email you@example.com --password '...' --superuser\n"
+        f"then sign in at {url}login/",
         flush=True,
     )
+    if settings.smtp_url is None:
+        print("Email notices stay in the outbox until TOKENWARD_SMTP_URL is set.", flush=True)
     uvicorn.run(
         app,
         factory=args.workers > 1,

@@ -84,7 +84,7 @@ class OutboxSender:
 
     def start(self) -> None:
         if self.smtp is None:
-            log.warning("TOKENWARD_SMTP_URL is not set: notices are kept in the outbox, unsent")
+            log.info("TOKENWARD_SMTP_URL is not set: notices are kept in the outbox, unsent")
             return
         self._task = asyncio.get_running_loop().create_task(self._run(), name="outbox-sender")
 
