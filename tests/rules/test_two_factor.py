@@ -3,11 +3,18 @@ organizations that require it."""
 
 from __future__ import annotations
 
+import time
+
 import pyotp
 
 from tests.mailbox import Mailbox
 from tests.rules.conftest import eventually
 from tests.support import PASSWORD, ApiClient, UserAccount, World, assert_error, error_code
+
+
+def next_code(secret: str) -> str:
+    """The code of the next time step: accepted once the current one has been used."""
+    return pyotp.TOTP(secret).at(time.time() + 30)
 
 
 def enrol(client: ApiClient) -> str:
@@ -53,9 +60,7 @@ def test_sign_in_asks_for_the_code_once_two_factor_is_on(rules: World) -> None:
         json={"email": account.email, "password": PASSWORD, "code": "12345x"},
     )
     assert_error(wrong, 401, "invalid-2fa-code")
-    assert (
-        login(rules, account, pyotp.TOTP(secret).now()).get("/api/0/users/me/").status_code == 200
-    )
+    assert login(rules, account, next_code(secret)).get("/api/0/users/me/").status_code == 200
 
 
 def test_organization_requiring_two_factor(rules: World) -> None:
@@ -81,9 +86,7 @@ def test_organization_requiring_two_factor(rules: World) -> None:
     secret = enrol(member.session)
     assert member.session.get(f"/api/0/organizations/{slug}/").status_code == 200
     assert member_token.get(f"/api/0/organizations/{slug}/").status_code == 200
-    kept = member.session.post(
-        "/api/0/users/me/2fa/remove/", json={"code": pyotp.TOTP(secret).now()}
-    )
+    kept = member.session.post("/api/0/users/me/2fa/remove/", json={"code": next_code(secret)})
     assert (
         error_code(kept) == "conflict" and slug in kept.json()["detail"]["extra"]["organizations"]
     )
@@ -95,7 +98,7 @@ def test_removing_two_factor_needs_a_current_code(rules: World) -> None:
     assert_error(
         session.post("/api/0/users/me/2fa/remove/", json={"code": "99999x"}), 400, "invalid-request"
     )
-    removed = session.post("/api/0/users/me/2fa/remove/", json={"code": pyotp.TOTP(secret).now()})
+    removed = session.post("/api/0/users/me/2fa/remove/", json={"code": next_code(secret)})
     assert removed.json() == {"enabled": False, "pending": False}
 
 
@@ -145,3 +148,14 @@ def test_requiring_two_factor_tells_each_member_without_it_once(
     assert not eventually(lambda: mailbox.to(ready.account.email) != [], seconds=0.5)
     entry = owner.get(f"/api/0/organizations/{slug}/audit-logs/?event=org.edit").json()[0]
     assert entry["data"]["members_notified"] == 2
+
+
+def test_a_code_is_accepted_once(rules: World) -> None:
+    account = rules.user()
+    secret = enrol(rules.login(account))
+    fresh = next_code(secret)
+    assert login(rules, account, fresh).get("/api/0/users/me/").status_code == 200
+    again = rules.anonymous().post(
+        "/api/0/auth/login/", json={"email": account.email, "password": PASSWORD, "code": fresh}
+    )
+    assert_error(again, 401, "invalid-2fa-code")

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward import credentials
-from tokenward.actions.two_factor import verify_code
+from tokenward.actions.two_factor import consume_code
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.auth.login_throttle import LoginThrottle
@@ -90,7 +90,7 @@ async def start_session(
         throttle.record_failure(ip_address, email)
         log.warning("failed login for %s from %s", email, ip_address)
         raise ApiError(401, "invalid-credentials", "The email or password is not correct.")
-    if user.has_two_factor and not verify_code(user.totp_secret, code):
+    if user.has_two_factor and not consume_code(user, user.totp_secret, code):
         if not code:
             raise ApiError(
                 401,

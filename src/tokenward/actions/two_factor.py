@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+import time
 from dataclasses import dataclass
 
 import pyotp
@@ -19,10 +21,11 @@ __all__ = [
     "Enrolment",
     "begin_enrolment",
     "confirm_enrolment",
+    "consume_code",
+    "matching_step",
     "organizations_requiring_2fa",
     "pending_enrolment",
     "remove_two_factor",
-    "verify_code",
 ]
 
 ISSUER = "Tokenward"
@@ -40,14 +43,30 @@ class Enrolment:
         return "Enrolment(<secret hidden>)"
 
 
-def verify_code(secret: str | None, code: str | None) -> bool:
-    """Accept the current code and its neighbours, to forgive a clock a little off."""
+def matching_step(secret: str | None, code: str | None, now: float | None = None) -> int | None:
+    """The time step whose code this is: the current one or a neighbour, to forgive a clock a
+    little off. None when the code matches none of them."""
     if not secret or not code:
-        return False
+        return None
     code = code.strip().replace(" ", "")
     if not (code.isdigit() and len(code) == 6):
+        return None
+    totp = pyotp.TOTP(secret)
+    current = totp.timecode(time.time() if now is None else now)
+    for step in (current - 1, current, current + 1):
+        if hmac.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def consume_code(user: User, secret: str | None, code: str | None) -> bool:
+    """Accept a code once: a code of a step at or before the last accepted one is a replay
+    (RFC 6238, section 5.2). The caller commits ``user`` to make the use stick."""
+    step = matching_step(secret, code)
+    if step is None or (user.totp_last_step is not None and step <= user.totp_last_step):
         return False
-    return pyotp.TOTP(secret).verify(code, valid_window=1)
+    user.totp_last_step = step
+    return True
 
 
 def _qr_svg(uri: str) -> str:
@@ -70,6 +89,7 @@ async def begin_enrolment(db: AsyncSession, user_id: int) -> Enrolment:
         raise ApiError.conflict("Two-factor authentication is already on; remove it first.")
     secret = pyotp.random_base32()
     user.totp_pending_secret = secret
+    user.totp_last_step = None
     await db.commit()
     return _enrolment(user, secret)
 
@@ -91,7 +111,7 @@ async def confirm_enrolment(db: AsyncSession, user_id: int, code: str) -> User:
     user = await _user(db, user_id)
     if user.totp_pending_secret is None:
         raise ApiError.invalid("code", "Start the set-up first: there is no pending authenticator.")
-    if not verify_code(user.totp_pending_secret, code):
+    if not consume_code(user, user.totp_pending_secret, code):
         raise ApiError.invalid("code", "The code does not match; check the app and try again.")
     user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
     await commit_changes(db, Change.user(user.id))
@@ -112,7 +132,7 @@ async def remove_two_factor(db: AsyncSession, user_id: int, code: str) -> User:
     user = await _user(db, user_id)
     if not user.has_two_factor:
         raise ApiError.conflict("Two-factor authentication is not on.")
-    if not verify_code(user.totp_secret, code):
+    if not consume_code(user, user.totp_secret, code):
         raise ApiError.invalid("code", "The code does not match; check the app and try again.")
     requiring = await organizations_requiring_2fa(db, user_id)
     if requiring:
@@ -125,5 +145,6 @@ async def remove_two_factor(db: AsyncSession, user_id: int, code: str) -> User:
             {"organizations": requiring},
         )
     user.totp_secret = None
+    user.totp_last_step = None  # steps are per secret; a new authenticator starts afresh
     await commit_changes(db, Change.user(user.id))
     return user

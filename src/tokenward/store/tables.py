@@ -92,6 +92,8 @@ class User(Base):
     # Base32 TOTP secret of an enrolled authenticator; the pending one awaits its first code.
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     totp_pending_secret: Mapped[str | None] = mapped_column(String(64))
+    # The time step of the last code accepted, so that no code is accepted twice.
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     def __repr__(self) -> str:
