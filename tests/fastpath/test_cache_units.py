@@ -169,3 +169,14 @@ def test_changes_survive_the_wire(change: Change) -> None:
 @pytest.mark.parametrize("payload", ["", "organization", "membership:1", "nope:1", "session:x"])
 def test_foreign_payloads_are_not_changes(payload: str) -> None:
     assert Change.decode(payload) is None
+
+
+def test_a_busy_principal_stays_revocable_under_lru_pressure() -> None:
+    caches = GateCaches(max_entries=3, ttl_seconds=60, metrics=Metrics(), clock=Clock())
+    caches.usable = True
+    caches.remember_principal(caches.generation, "token:1", _principal(1))
+    for other in range(2, 8):
+        assert caches.principal("token:1") is not None  # in use all along
+        caches.remember_principal(caches.generation, f"token:{other}", _principal(other))
+    caches.invalidate(Change.personal_token(1))
+    assert caches.principal("token:1") is None

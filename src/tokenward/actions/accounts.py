@@ -77,7 +77,7 @@ async def start_session(
     email = normalize_email(email)
     wait = throttle.retry_after(ip_address, email)
     if wait is not None:
-        log.warning("login throttled for %s from %s", email, ip_address)
+        log.warning("login throttled from %s", ip_address)
         raise ApiError(
             429,
             "rate-limited",
@@ -88,7 +88,9 @@ async def start_session(
     user = await db.scalar(select(User).where(User.email == email))
     if not verify_password(user.password_hash if user else None, password) or user is None:
         throttle.record_failure(ip_address, email)
-        log.warning("failed login for %s from %s", email, ip_address)
+        # Only a known account's address is logged: what was typed may be a pasted password.
+        who = f"user {user.id} ({user.email})" if user is not None else "an unknown email"
+        log.warning("failed login for %s from %s", who, ip_address)
         raise ApiError(401, "invalid-credentials", "The email or password is not correct.")
     if user.has_two_factor and not consume_code(user, user.totp_secret, code):
         if not code:
@@ -99,7 +101,7 @@ async def start_session(
                 "as 'code'.",
             )
         throttle.record_failure(ip_address, email)
-        log.warning("failed two-factor code for %s from %s", email, ip_address)
+        log.warning("failed two-factor code for user %s from %s", user.id, ip_address)
         raise ApiError(401, "invalid-2fa-code", "The authenticator code is not correct.")
     if needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)

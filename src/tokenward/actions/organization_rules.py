@@ -84,12 +84,13 @@ def tightens(old: OrganizationPolicy, new: OrganizationPolicy) -> bool:
         return True  # members without a second factor are refused from then on
     if old.allow_personal_tokens and not new.allow_personal_tokens:
         return True  # moving to deny, enforced or reported
+    has_rules = not new.allow_personal_tokens or new.personal_token_max_lifetime_days is not None
     if (
-        not new.allow_personal_tokens
+        has_rules
         and old.personal_token_enforcement is Enforcement.REPORT
         and new.personal_token_enforcement is Enforcement.ENFORCE
     ):
-        return True  # from counting would-be denials to denying
+        return True  # from counting would-be refusals (denial or lifetime) to refusing
     limit_old, limit_new = (
         old.personal_token_max_lifetime_days,
         new.personal_token_max_lifetime_days,

@@ -281,6 +281,8 @@ async def usage_report(
         policy_of(organization),
         revoked_personal_tokens=await revoked_token_ids(db, organization.id),
     )
+    # A proposal changes settings; the tokens revoked here stay revoked under it.
+    target = replace(proposed or current, revoked_personal_tokens=current.revoked_personal_tokens)
     summaries: dict[int, TokenUsageSummary] = {}
     for usage, token, user in rows:
         summary = summaries.get(token.id)
@@ -298,7 +300,7 @@ async def usage_report(
             continue
         credential = credential_of(summary.token, summary.user)
         summary.current_standing = _enforced_standing(credential, current, Role(role))
-        summary.proposed_standing = _enforced_standing(credential, proposed or current, Role(role))
+        summary.proposed_standing = _enforced_standing(credential, target, Role(role))
     listed = sorted(summaries.values(), key=lambda s: (s.user.email, s.token.id))
     dates = [since + dt.timedelta(days=offset) for offset in range(days)]
     totals = {

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.accounts import end_session, start_session
-from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.bodies import body_schema, parse_body, require_json_content_type
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.presenters import user_out
 from tokenward.api.schemas import LoginOut, LoginRequest, UserOut
@@ -55,6 +55,7 @@ def clear_session_cookie(request: Request, response: Response) -> None:
 async def login(
     request: Request, response: Response, db: AsyncSession = Depends(database)
 ) -> LoginOut:
+    require_json_content_type(request)
     body = await parse_body(request, LoginRequest)
     settings: Settings = request.app.state.settings
     cookies: SessionCookies = request.app.state.cookies

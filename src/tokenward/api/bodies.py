@@ -49,6 +49,19 @@ def _has_nul(value: Any) -> bool:
     return False
 
 
+def require_json_content_type(request: Request) -> None:
+    """Refuse bodies a cross-site HTML form could send (``text/plain``, form encodings).
+
+    A browser sends those without asking the server first, so an endpoint that needs no CSRF
+    token (signing in) must insist on JSON, which a page on another site cannot send.
+    """
+    media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if media_type != "application/json" and not media_type.endswith("+json"):
+        raise invalid_request(
+            [{"field": "content-type", "message": "Send the body as application/json."}]
+        )
+
+
 async def parse_body(request: Request, model: type[Model]) -> Model:
     raw = await request.body()
     if not raw.strip():

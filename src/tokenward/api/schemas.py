@@ -21,10 +21,19 @@ from tokenward.store.tables import SLUG_PATTERN
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
+
+def _no_control_characters(value: str) -> str:
+    # Names end up in email subjects and log lines, where a line break would forge a header.
+    if any(ord(character) < 32 or ord(character) == 127 for character in value):
+        raise ValueError("may not contain control characters such as line breaks")
+    return value
+
+
 Name = Annotated[
     str,
     StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
     Field(json_schema_extra={"pattern": r"\S"}),  # what is left after stripping may not be empty
+    AfterValidator(_no_control_characters),
 ]
 Slug = Annotated[str, StringConstraints(min_length=1, max_length=50, pattern=SLUG_PATTERN)]
 # Organization pages live at /settings/{org}/, beside the user's own /settings/account/.
@@ -64,7 +73,10 @@ def _check_future(value: dt.datetime | None) -> dt.datetime | None:
         return None
     if value.tzinfo is None or value.utcoffset() is None:
         raise ValueError("must carry a time zone, e.g. 2030-01-01T00:00:00Z")
-    value = value.astimezone(dt.UTC)
+    try:
+        value = value.astimezone(dt.UTC)
+    except OverflowError:
+        raise ValueError("lies too far in the future") from None
     if value <= dt.datetime.now(dt.UTC):
         raise ValueError("must lie in the future")
     return value

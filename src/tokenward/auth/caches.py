@@ -113,7 +113,14 @@ class GateCaches:
     def principal(self, key: str) -> CachedPrincipal | None:
         found = self._principals.get(key) if self.usable else MISSING
         self._count("principal", found is not MISSING)
-        return None if found is MISSING else found
+        if found is MISSING:
+            return None
+        # Touch the record index too: under LRU pressure it must not be evicted before the
+        # principal it points to, or a revocation could no longer find what to drop.
+        if self._principal_keys.get(found.record) is MISSING:
+            self._principals.discard(key)
+            return None
+        return found
 
     def organization(self, slug: str) -> OrganizationSnapshot | None:
         found: OrganizationSnapshot | Missing = MISSING

@@ -78,6 +78,14 @@ class OrganizationContext:
     scopes: frozenset[str]
     ip_address: str | None
 
+    def allows(self, requirement: Requirement) -> bool:
+        """Whether the rule would let this caller do ``requirement`` here (e.g. to show a part
+        of a page that an API endpoint guards with that requirement)."""
+        decision = decide(
+            self.principal.credential, policy_of(self.organization), self.role, requirement
+        )
+        return decision.allowed
+
     def require(self, requirement: Requirement) -> None:
         """Ask the rule again with a stricter requirement known only after loading an object."""
         decision = decide(

@@ -98,7 +98,9 @@ class Gatekeeper:
         if decision.report_only is not None:
             outcome = "reported"
         self.metrics.decisions.labels(outcome, decision.code or decision.report_only or "ok").inc()
-        if organization_id is not None and principal.token_id is not None:
+        # An outsider's request (404) is no use of the organization: never count or show it there.
+        member_or_bound = decision.code != "not-found"
+        if organization_id is not None and principal.token_id is not None and member_or_bound:
             self.usage.decided(
                 principal.kind,
                 principal.token_id,

@@ -48,4 +48,6 @@ class SessionCookies:
         return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
     def csrf_matches(self, key: str, given: str | None) -> bool:
-        return given is not None and hmac.compare_digest(self.csrf_token(key), given)
+        if given is None or not given.isascii():
+            return False
+        return hmac.compare_digest(self.csrf_token(key), given)

@@ -49,8 +49,9 @@ class BodyLimitMiddleware:
             await self.app(scope, receive, send)
             return
         for name, value in scope["headers"]:
-            too_large = not value.isdigit() or int(value) > self.max_bytes
-            if name == b"content-length" and too_large:
+            if name != b"content-length":
+                continue
+            if not value.isdigit() or len(value) > 18 or int(value) > self.max_bytes:
                 await _refuse(send, self.max_bytes)
                 return
         received = 0

@@ -21,7 +21,7 @@ def enqueue(db: AsyncSession, *, recipient: str, subject: str, body: str, kind: 
     db.add(
         OutgoingEmail(
             recipient=recipient,
-            subject=subject[:200],
+            subject=" ".join(subject.split())[:200],  # one line, whatever the names in it
             body=body,
             kind=kind,
             created_at=now,

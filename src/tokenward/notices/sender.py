@@ -123,7 +123,7 @@ class OutboxSender:
         for message_id, recipient, subject, body in batch:
             try:
                 await asyncio.to_thread(_send, self.smtp, recipient, subject, body)
-            except (OSError, smtplib.SMTPException) as error:
+            except Exception as error:  # any failure is this message's alone: record, go on
                 log.warning("notice %s not sent yet: %s", message_id, type(error).__name__)
                 outcomes.append((message_id, f"{type(error).__name__}: {error}"))
             else:

@@ -36,15 +36,16 @@ def _user_id(principal: Principal) -> int:
 
 
 def expiry_from_date(value: str) -> str | None:
-    """A date picked in the form means "works through that day": it expires at the next
-    midnight UTC. Left as text on a bad date, so validation names the field."""
+    """A date picked in the form is the day the token stops working: it expires at 00:00 UTC
+    that day, so "today + N days" fits an organization's N-day lifetime limit. Left as text on
+    a bad date, so validation names the field."""
     if not value:
         return None
     try:
         day = dt.date.fromisoformat(value)
     except ValueError:
         return value
-    return dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), dt.UTC).isoformat()
+    return dt.datetime.combine(day, dt.time(), dt.UTC).isoformat()
 
 
 async def _page(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from tokenward.auth.gate import OrganizationContext, organization_access
@@ -19,7 +21,7 @@ PER_PAGE = 50
 @router.get("/settings/{org}/audit-log/")
 async def audit_log(
     request: Request,
-    before: int | None = None,
+    before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     context: OrganizationContext = organization_access("org:write", session_only=True),
 ) -> HTMLResponse:
     query = select_entries(context.organization.id).order_by(AuditLogEntry.id.desc())

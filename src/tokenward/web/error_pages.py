@@ -39,6 +39,7 @@ _DRESSED = (
 )
 
 _TITLES = {
+    401: "Two-factor authentication is required",
     403: "You do not have access to this",
     404: "Page not found",
     405: "This page cannot be used that way",
@@ -46,6 +47,8 @@ _TITLES = {
     503: "Tokenward cannot reach its database",
 }
 _EXPLANATIONS = {
+    "2fa-required": "This organization requires two-factor authentication. Turn it on under "
+    "Account security (/settings/account/security/), then come back.",
     "not-found": "There is no such page, or it belongs to an organization you are not a member of.",
     "csrf-failed": "This form was not sent from a Tokenward page, or it has expired. Go back, "
     "reload the page and try again.",
@@ -59,6 +62,10 @@ def is_page_path(path: str) -> bool:
     return not path.startswith(_NOT_PAGES) and path not in _NOT_PAGE_PATHS
 
 
+# The 401s that signing in (again) mends.
+SIGN_IN_AGAIN = frozenset({"authentication-required", "invalid-token", "token-expired"})
+
+
 def login_url(next_path: str) -> str:
     return "/login/?next=" + quote(next_path, safe="/")
 
@@ -70,12 +77,13 @@ def _dressed(json_handler: Handler) -> Callable[[Request, Exception], Awaitable[
         if not is_page_path(request.url.path):
             return response
         status = response.status_code
-        if status == 401:
-            # Back to the page after signing in; a form post cannot be replayed, so not to it.
-            back = request.url.path if request.method == "GET" else "/organizations/"
-            return RedirectResponse(login_url(back), status_code=303)
         detail: dict[str, Any] = json.loads(bytes(response.body)).get("detail", {})
         code = str(detail.get("code", "error"))
+        if code in SIGN_IN_AGAIN:
+            # Back to the page after signing in; a form post cannot be replayed, so not to it.
+            # Other 401s (2fa-required) would only send a signed-in person round in a circle.
+            back = request.url.path if request.method == "GET" else "/organizations/"
+            return RedirectResponse(login_url(back), status_code=303)
         retry_after = response.headers.get("retry-after")
         return render(
             request,

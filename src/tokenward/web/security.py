@@ -77,7 +77,12 @@ async def _page(
     ).all()
     tokens, holders = await _personal_tokens_at_stake(context)
     current = policy_of(context.organization)
-    impact = await preview(context, proposal or default_proposal(current))
+    # Who used which token is for owners and managers, as in the API's usage report.
+    impact = (
+        await preview(context, proposal or default_proposal(current))
+        if context.allows(SEES_USAGE)
+        else None
+    )
     return organization_page(
         request,
         context,
@@ -144,6 +149,9 @@ def _saved_message(context: OrganizationContext, told: int) -> str:
     if told:
         message += f" {told} member{'s' if told != 1 else ''} will be told by email."
     return message
+
+
+SEES_USAGE = Requirement("member:admin", minimum_role=Role.MANAGER)
 
 
 @router.get("/settings/{org}/security/")
