@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
@@ -88,6 +90,30 @@ async def setup(
     return redirect_with_flash(request, PAGE, None)
 
 
+CodeAction = Callable[[AsyncSession, int, str], Awaitable[User]]
+
+
+async def _with_code(
+    request: Request,
+    form: FormData,
+    principal: Principal,
+    db: AsyncSession,
+    action: CodeAction,
+    form_name: str,
+    done: str,
+) -> Response:
+    """Run ``action`` with the code from the form; show the page again with its error if it
+    refuses, else go back to the page with ``done``."""
+    try:
+        body = validated(TwoFactorCode, {"code": text(form, "code")})
+        await action(db, _user_id(principal), body.code)
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, db, principal, error=error, form=form_name)
+    return redirect_with_flash(request, PAGE, done)
+
+
 @router.post(PAGE + "confirm/", response_model=None)
 async def confirm(
     request: Request,
@@ -95,18 +121,8 @@ async def confirm(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> Response:
-    try:
-        body = validated(TwoFactorCode, {"code": text(form, "code")})
-        await confirm_enrolment(db, _user_id(principal), body.code)
-    except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, db, principal, error=error, form="confirm")
-    return redirect_with_flash(
-        request,
-        PAGE,
-        "Two-factor authentication is on. Signing in now asks for a code from your app.",
-    )
+    done = "Two-factor authentication is on. Signing in now asks for a code from your app."
+    return await _with_code(request, form, principal, db, confirm_enrolment, "confirm", done)
 
 
 @router.post(PAGE + "remove/", response_model=None)
@@ -116,11 +132,5 @@ async def remove(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> Response:
-    try:
-        body = validated(TwoFactorCode, {"code": text(form, "code")})
-        await remove_two_factor(db, _user_id(principal), body.code)
-    except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, db, principal, error=error, form="remove")
-    return redirect_with_flash(request, PAGE, "Two-factor authentication is off.")
+    done = "Two-factor authentication is off."
+    return await _with_code(request, form, principal, db, remove_two_factor, "remove", done)
