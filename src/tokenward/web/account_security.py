@@ -23,7 +23,14 @@ from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, validated
+from tokenward.web.forms import (
+    FORM_ERRORS,
+    checked_form,
+    error_context,
+    status_for,
+    text,
+    validated,
+)
 from tokenward.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,11 +64,10 @@ async def _page(
             # Drawn by our own QR encoder from the secret: markup we made, not user input.
             "qr_svg": Markup(enrolment.qr_svg) if enrolment is not None else None,  # noqa: S704
             "requiring": await organizations_requiring_2fa(db, user.id),
-            "error": error,
-            "errors": field_errors(error),
+            **error_context(error),
             "failed_form": form,
         },
-        status_code=error.status if error is not None else 200,
+        status_code=status_for(error),
     )
 
 

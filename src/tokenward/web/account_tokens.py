@@ -20,7 +20,15 @@ from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.store.tables import PersonalToken
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, texts, validated
+from tokenward.web.forms import (
+    FORM_ERRORS,
+    checked_form,
+    error_context,
+    status_for,
+    text,
+    texts,
+    validated,
+)
 from tokenward.web.layout import SCOPES
 from tokenward.web.templating import render
 
@@ -68,12 +76,11 @@ async def _page(
             "shown_limit": _SHOWN,
             "scope_choices": SCOPES,
             "created": created,
-            "error": error,
-            "errors": field_errors(error),
+            **error_context(error),
             "values": values or {"scopes": ["org:read", "project:read"]},
             "min_expiry": tomorrow.isoformat(),
         },
-        status_code=error.status if error is not None else 200,
+        status_code=status_for(error),
     )
 
 

@@ -88,16 +88,31 @@ def validated(model: type[Model], data: dict[str, Any]) -> Model:
         raise invalid_request(validation_errors(error)) from None
 
 
-def field_errors(error: ApiError | None) -> dict[str, str]:
-    """``{"field": "message"}`` from a 400 ``invalid-request``, for messages beside the inputs."""
+def field_errors(error: ApiError | None, prefix: str = "") -> dict[str, str]:
+    """``{"field": "message"}`` from a 400 ``invalid-request``, for messages beside the inputs.
+
+    A field is named by its first part after ``prefix`` ("scopes.0" -> "scopes";
+    with prefix "settings.", "settings.require_2fa" -> "require_2fa").
+    """
     if error is None:
         return {}
     items = error.extra.get("errors") or []
-    return {
-        str(item.get("field", "")).split(".")[0]: str(item.get("message", ""))
-        for item in items
-        if isinstance(item, dict)
-    }
+    found = {}
+    for item in items:
+        if isinstance(item, dict):
+            field = str(item.get("field", "")).removeprefix(prefix)
+            found[field.split(".")[0]] = str(item.get("message", ""))
+    return found
+
+
+def error_context(error: ApiError | None, prefix: str = "") -> dict[str, Any]:
+    """What every form template reads about a refused submission."""
+    return {"error": error, "errors": field_errors(error, prefix)}
+
+
+def status_for(error: ApiError | None) -> int:
+    """A page drawn again after a refused submission answers with the refusal's status."""
+    return error.status if error is not None else 200
 
 
 def _login_signer(request: Request) -> TimestampSigner:

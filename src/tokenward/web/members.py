@@ -19,7 +19,14 @@ from tokenward.errors import ApiError
 from tokenward.policy import Role
 from tokenward.store.tables import Membership
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, validated
+from tokenward.web.forms import (
+    FORM_ERRORS,
+    checked_form,
+    error_context,
+    status_for,
+    text,
+    validated,
+)
 from tokenward.web.layout import organization_page, organization_url
 
 router = APIRouter(include_in_schema=False)
@@ -46,11 +53,10 @@ async def _page(
             "members": [(membership, user) for membership, user in rows],
             "roles": ROLES,
             "can_manage": "member:write" in context.scopes,
-            "error": error,
-            "errors": field_errors(error),
+            **error_context(error),
             "values": values or {"role": Role.MEMBER.value},
         },
-        status_code=error.status if error is not None else 200,
+        status_code=status_for(error),
     )
 
 

@@ -17,7 +17,15 @@ from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
 from tokenward.store.tables import OrganizationToken, User
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, texts, validated
+from tokenward.web.forms import (
+    FORM_ERRORS,
+    checked_form,
+    error_context,
+    status_for,
+    text,
+    texts,
+    validated,
+)
 from tokenward.web.layout import SCOPES, organization_page, organization_url
 
 router = APIRouter(include_in_schema=False)
@@ -49,11 +57,10 @@ async def _page(
             "can_manage": "org:write" in context.scopes,
             "scope_choices": [scope for scope in SCOPES if scope in grantable],
             "created": created,
-            "error": error,
-            "errors": field_errors(error),
+            **error_context(error),
             "values": values or {"scopes": ["project:read"]},
         },
-        status_code=error.status if error is not None else 200,
+        status_code=status_for(error),
     )
 
 

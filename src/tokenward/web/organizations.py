@@ -23,7 +23,14 @@ from tokenward.auth.gate import (
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, validated
+from tokenward.web.forms import (
+    FORM_ERRORS,
+    checked_form,
+    error_context,
+    status_for,
+    text,
+    validated,
+)
 from tokenward.web.layout import organization_page
 from tokenward.web.templating import render
 
@@ -44,11 +51,10 @@ async def _list_page(
         "organizations.html",
         {
             "organizations": organizations,
-            "error": error,
-            "errors": field_errors(error),
+            **error_context(error),
             "values": values or {},
         },
-        status_code=error.status if error is not None else 200,
+        status_code=status_for(error),
     )
 
 
@@ -95,8 +101,8 @@ def _general_page(
         context,
         "organization_general.html",
         "general",
-        {"error": error, "errors": field_errors(error), "values": values or {}},
-        status_code=error.status if error is not None else 200,
+        {**error_context(error), "values": values or {}},
+        status_code=status_for(error),
     )
 
 

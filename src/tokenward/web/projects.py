@@ -12,7 +12,14 @@ from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.errors import ApiError
 from tokenward.store.tables import Project
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import FORM_ERRORS, checked_form, field_errors, text, validated
+from tokenward.web.forms import (
+    FORM_ERRORS,
+    checked_form,
+    error_context,
+    status_for,
+    text,
+    validated,
+)
 from tokenward.web.layout import organization_page, organization_url
 
 router = APIRouter(include_in_schema=False)
@@ -36,11 +43,10 @@ async def _page(
         {
             "projects": (await context.db.scalars(query)).all(),
             "can_create": "project:write" in context.scopes,
-            "error": error,
-            "errors": field_errors(error),
+            **error_context(error),
             "values": values or {},
         },
-        status_code=error.status if error is not None else 200,
+        status_code=status_for(error),
     )
 
 

@@ -19,7 +19,14 @@ from tokenward.errors import ApiError
 from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.tables import Membership, PersonalToken, User, utcnow
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import FORM_ERRORS, checked_form, text, validated
+from tokenward.web.forms import (
+    FORM_ERRORS,
+    checked_form,
+    error_context,
+    status_for,
+    text,
+    validated,
+)
 from tokenward.web.layout import STANDING_WORDS, organization_page
 from tokenward.web.rules_preview import (
     WINDOW_DAYS,
@@ -101,23 +108,10 @@ async def _page(
             "chart_kinds": KINDS,
             "standing_words": STANDING_WORDS,
             "values": values or RulesForm.of(proposal or current),
-            "error": error,
-            "errors": _field_errors(error),
+            **error_context(error, prefix="settings."),
         },
-        status_code=error.status if error is not None else 200,
+        status_code=status_for(error),
     )
-
-
-def _field_errors(error: ApiError | None) -> dict[str, str]:
-    """``settings.require_2fa`` and ``personal_token_max_lifetime_days`` alike by the last part."""
-    if error is None:
-        return {}
-    items = error.extra.get("errors") or []
-    return {
-        str(item.get("field", "")).rsplit(".", 1)[-1]: str(item.get("message", ""))
-        for item in items
-        if isinstance(item, dict)
-    }
 
 
 def _submitted(form: FormData, context: OrganizationContext) -> dict[str, Any]:
