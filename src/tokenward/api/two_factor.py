@@ -23,16 +23,11 @@ def _status(user: User) -> TwoFactorStatusOut:
     )
 
 
-def _user_id(principal: Principal) -> int:
-    assert principal.user is not None
-    return principal.user.id
-
-
 @router.get("/", response_model=TwoFactorStatusOut, responses=errors(*AUTHENTICATED))
 async def status(
     principal: Principal = user_level(session_only=True), db: AsyncSession = Depends(database)
 ) -> TwoFactorStatusOut:
-    user = await db.get(User, _user_id(principal))
+    user = await db.get(User, principal.user_id)
     if user is None:
         raise ApiError.not_found()
     return _status(user)
@@ -48,7 +43,7 @@ async def setup(
     principal: Principal = user_level(session_only=True), db: AsyncSession = Depends(database)
 ) -> TwoFactorSetupOut:
     """Start enrolment: a new secret to add to an authenticator app, confirmed by its first code."""
-    enrolment = await begin_enrolment(db, _user_id(principal))
+    enrolment = await begin_enrolment(db, principal.user_id)
     return TwoFactorSetupOut(
         secret=enrolment.secret, otpauth_uri=enrolment.otpauth_uri, qr_svg=enrolment.qr_svg
     )
@@ -66,7 +61,7 @@ async def confirm(
     db: AsyncSession = Depends(database),
 ) -> TwoFactorStatusOut:
     body = await parse_body(request, TwoFactorCode)
-    user = await confirm_enrolment(db, _user_id(principal), body.code)
+    user = await confirm_enrolment(db, principal.user_id, body.code)
     return _status(user)
 
 
@@ -83,5 +78,5 @@ async def remove(
 ) -> TwoFactorStatusOut:
     """Turn two-factor off, with a current code; refused while an organization requires it."""
     body = await parse_body(request, TwoFactorCode)
-    user = await remove_two_factor(db, _user_id(principal), body.code)
+    user = await remove_two_factor(db, principal.user_id, body.code)
     return _status(user)

@@ -27,11 +27,6 @@ from tokenward.store.tables import PersonalToken
 router = APIRouter(prefix="/api/0/users/me", tags=["users"])
 
 
-def _user_id(principal: Principal) -> int:
-    assert principal.user is not None
-    return principal.user.id
-
-
 @router.get("/", response_model=UserOut, responses=errors(*AUTHENTICATED))
 async def me(principal: Principal = user_level()) -> UserOut:
     user = principal.user
@@ -47,7 +42,7 @@ async def list_personal_tokens(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> list[PersonalTokenOut]:
-    query = personal_tokens_of(_user_id(principal))
+    query = personal_tokens_of(principal.user_id)
     rows = await paginate(db, query, PersonalToken.id, page, request, response)
     return [personal_token_out(row[0]) for row in rows]
 
@@ -66,7 +61,7 @@ async def create_personal_token(
 ) -> PersonalTokenCreated:
     body = await parse_body(request, PersonalTokenCreate)
     token, secret = await mint_personal_token(
-        db, _user_id(principal), name=body.name, scopes=body.scopes, expires_at=body.expires_at
+        db, principal.user_id, name=body.name, scopes=body.scopes, expires_at=body.expires_at
     )
     return PersonalTokenCreated(**personal_token_out(token).model_dump(), token=secret)
 
@@ -77,5 +72,5 @@ async def delete_personal_token(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> Response:
-    await revoke_personal_token(db, _user_id(principal), token_id)
+    await revoke_personal_token(db, principal.user_id, token_id)
     return Response(status_code=204)

@@ -44,6 +44,12 @@ class Principal:
     csrf_token: str | None = None
 
     @property
+    def user_id(self) -> int:
+        """The user's id, for routes that ``user_level`` has already limited to users."""
+        assert self.user is not None, "an organization token has no user"
+        return self.user.id
+
+    @property
     def kind(self) -> CredentialKind:
         return self.credential.kind
 

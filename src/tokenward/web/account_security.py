@@ -38,11 +38,6 @@ router = APIRouter(include_in_schema=False)
 PAGE = "/settings/account/security/"
 
 
-def _user_id(principal: Principal) -> int:
-    assert principal.user is not None
-    return principal.user.id
-
-
 async def _page(
     request: Request,
     db: AsyncSession,
@@ -51,7 +46,7 @@ async def _page(
     error: ApiError | None = None,
     form: str = "",
 ) -> HTMLResponse:
-    user = await db.get(User, _user_id(principal))
+    user = await db.get(User, principal.user_id)
     if user is None:
         raise ApiError.not_found()
     enrolment = await pending_enrolment(db, user.id)
@@ -88,7 +83,7 @@ async def setup(
     db: AsyncSession = Depends(database),
 ) -> Response:
     try:
-        await begin_enrolment(db, _user_id(principal))
+        await begin_enrolment(db, principal.user_id)
     except ApiError as error:
         if error.status not in FORM_ERRORS:
             raise
@@ -112,7 +107,7 @@ async def _with_code(
     refuses, else go back to the page with ``done``."""
     try:
         body = validated(TwoFactorCode, {"code": text(form, "code")})
-        await action(db, _user_id(principal), body.code)
+        await action(db, principal.user_id, body.code)
     except ApiError as error:
         if error.status not in FORM_ERRORS:
             raise

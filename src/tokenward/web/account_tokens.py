@@ -38,11 +38,6 @@ PAGE = "/settings/account/tokens/"
 _SHOWN = 100
 
 
-def _user_id(principal: Principal) -> int:
-    assert principal.user is not None
-    return principal.user.id
-
-
 def expiry_from_date(value: str) -> str | None:
     """A date picked in the form is the day the token stops working: it expires at 00:00 UTC
     that day, so "today + N days" fits an organization's N-day lifetime limit. Left as text on
@@ -65,7 +60,7 @@ async def _page(
     error: ApiError | None = None,
     values: dict[str, object] | None = None,
 ) -> HTMLResponse:
-    query = personal_tokens_of(_user_id(principal)).order_by(PersonalToken.id.desc())
+    query = personal_tokens_of(principal.user_id).order_by(PersonalToken.id.desc())
     tokens = (await db.scalars(query.limit(_SHOWN))).all()
     tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     return render(
@@ -115,7 +110,7 @@ async def create(
             },
         )
         token, secret = await mint_personal_token(
-            db, _user_id(principal), name=body.name, scopes=body.scopes, expires_at=body.expires_at
+            db, principal.user_id, name=body.name, scopes=body.scopes, expires_at=body.expires_at
         )
     except ApiError as error:
         if error.status not in FORM_ERRORS:
@@ -132,5 +127,5 @@ async def revoke(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> Response:
-    token = await revoke_personal_token(db, _user_id(principal), token_id)
+    token = await revoke_personal_token(db, principal.user_id, token_id)
     return redirect_with_flash(request, PAGE, f"Token “{token.name}” revoked. It stopped working.")
