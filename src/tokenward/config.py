@@ -91,6 +91,8 @@ class Settings:
     cookie_secure: bool = False
     session_max_age_seconds: int = 14 * 24 * 3600
     max_body_bytes: int = 1024 * 1024
+    # A request body not all there within this time is answered 408 (docs/operations.md).
+    body_timeout_seconds: float = 10.0
     # The fast path (docs/operations.md): cache bounds and TTL backstop, usage batch interval.
     cache_ttl_seconds: float = 5.0
     cache_max_entries: int = 100_000
@@ -132,4 +134,5 @@ class Settings:
             email_from=env.get("TOKENWARD_EMAIL_FROM") or "Tokenward <tokenward@localhost>",
             base_url=(env.get("TOKENWARD_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             outbox_interval_seconds=_number(env, "TOKENWARD_OUTBOX_INTERVAL_SECONDS", 5.0),
+            body_timeout_seconds=_number(env, "TOKENWARD_BODY_TIMEOUT_SECONDS", 10.0),
         )
