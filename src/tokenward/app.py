@@ -100,7 +100,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.settings = settings
     app.state.store = store
     app.state.cookies = cookies
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(store, settings.throttle_limits)
     app.state.metrics = metrics
     app.state.caches = caches
     app.state.coherence = coherence
