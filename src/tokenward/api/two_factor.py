@@ -7,6 +7,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.two_factor import begin_enrolment, confirm_enrolment, remove_two_factor
 from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.schemas import TwoFactorCode, TwoFactorSetupOut, TwoFactorStatusOut
 from tokenward.auth.gate import database, user_level
@@ -44,6 +45,7 @@ async def status(
     status_code=201,
     response_model=TwoFactorSetupOut,
     responses=errors(409, *AUTHENTICATED),
+    dependencies=[NO_STORE],
 )
 async def setup(
     principal: Principal = user_level(session_only=True), db: AsyncSession = Depends(database)

@@ -24,6 +24,7 @@ from tokenward.auth.middleware import AUTHENTICATION_KEY
 from tokenward.auth.principal import ANONYMOUS, Authentication, Principal
 from tokenward.errors import ApiError
 from tokenward.http.before_response import before_response
+from tokenward.http.json_depth import too_deep
 from tokenward.http.report_only import REPORT_ONLY_KEY
 from tokenward.policy import (
     CredentialKind,
@@ -178,9 +179,10 @@ def _role(stored: str | None) -> Role | None:
 
 async def _json_or_none(request: Request) -> Any:
     try:
-        return json.loads(await request.body())
+        data = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
+    return None if too_deep(data) else data  # the handler refuses it with a clear 400
 
 
 def public() -> Any:
