@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, event, text
@@ -15,6 +18,8 @@ from sqlalchemy.ext.asyncio import (
 )
 
 __all__ = ["Store", "close_quietly", "create_engine_for"]
+
+log = logging.getLogger("tokenward.store")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_POOL_SIZE = 8
@@ -68,9 +73,27 @@ def _begin_immediate_before_writing(
     cursor.execute("BEGIN IMMEDIATE")
 
 
+def _owner_only(database_url: str) -> None:
+    """The database holds TOTP secrets: readable by its owner only, like the key file beside it.
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's mode when it creates them;
+    files left readable by an earlier version are tightened, and the log says so."""
+    path = Path(database_url.split(":///", 1)[1])
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process was first
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+                log.warning("made %s readable by its owner only (it was open to others)", file)
+
+
 def create_engine_for(database_url: str) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         memory = database_url.endswith(":memory:")
+        if not memory:
+            _owner_only(database_url)
         # Several connections: readers run beside each other and beside the one writer.
         engine = create_async_engine(
             database_url,
