@@ -114,6 +114,7 @@ async def start_session(
             created_at=now,
             expires_at=now + max_age,
             ip_address=ip_address,
+            two_factor=user.has_two_factor,  # its code was checked above
         )
     )
     await db.execute(

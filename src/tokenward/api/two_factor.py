@@ -70,7 +70,8 @@ async def confirm(
 ) -> TwoFactorStatusOut:
     body = await parse_body(request, TwoFactorCode)
     user = await throttle_of(request).check_code(
-        principal.user_id, lambda: confirm_enrolment(db, principal.user_id, body.code)
+        principal.user_id,
+        lambda: confirm_enrolment(db, principal.user_id, body.code, principal.session_key_hash),
     )
     return _status(user)
 

@@ -22,6 +22,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.sql.expression import false
 
 __all__ = [
     "SLUG_PATTERN",
@@ -117,6 +118,9 @@ class LoginSession(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ip_address: Mapped[str | None] = mapped_column(String(45))
+    # What the sign-in proved: a session opened before its user enrolled a second factor
+    # never counts as two-factor.
+    two_factor: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Organization(Base):

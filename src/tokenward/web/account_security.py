@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Request
@@ -128,7 +129,8 @@ async def confirm(
     db: AsyncSession = Depends(database),
 ) -> Response:
     done = "Two-factor authentication is on. Signing in now asks for a code from your app."
-    return await _with_code(request, form, principal, db, confirm_enrolment, "confirm", done)
+    this_session = functools.partial(confirm_enrolment, session_key_hash=principal.session_key_hash)
+    return await _with_code(request, form, principal, db, this_session, "confirm", done)
 
 
 @router.post(PAGE + "remove/", response_model=None)

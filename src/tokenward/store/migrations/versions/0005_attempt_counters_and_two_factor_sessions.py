@@ -1,4 +1,5 @@
-"""attempt counters: sign-in and second-factor attempts, counted in the store
+"""attempt counters and two-factor sessions: sign-in and second-factor attempts counted in the
+store; a session remembers whether its sign-in proved a second factor
 
 Revision ID: 0005
 Revises: 0004
@@ -24,7 +25,13 @@ def upgrade() -> None:
         sa.Column("attempts", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("key", name=op.f("pk_attempt_counters")),
     )
+    with op.batch_alter_table("login_sessions", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("two_factor", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("login_sessions", schema=None) as batch_op:
+        batch_op.drop_column("two_factor")
     op.drop_table("attempt_counters")
