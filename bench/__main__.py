@@ -1,9 +1,9 @@
-"""``make bench``: the fast path's four figures, each a ratio or bound measured in one run.
+"""``make bench``: the fast path's figures, each a ratio or bound measured in one run.
 
 Sizes come from the environment so the same code runs in seconds in the test suite:
 TOKENWARD_BENCH_TOKENS (1,000,000), TOKENWARD_BENCH_ORGS (100,000), TOKENWARD_BENCH_SECONDS (5),
 TOKENWARD_BENCH_FLIPS (100), TOKENWARD_BENCH_REQUESTS (10,000), TOKENWARD_BENCH_FLUSH_SECONDS (3,
-the shipped usage batch interval).
+the shipped usage batch interval), TOKENWARD_BENCH_FLOOD_REQUESTS (300).
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from collections.abc import Mapping
 
 from bench.environment import temporary_database
 from bench.figures import Figure, cold_path, gate_cost, propagation, usage_writes
+from bench.sign_in_flood import sign_in_flood
 
 __all__ = ["main"]
 
@@ -47,6 +48,7 @@ def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
                 flush_seconds=_size(env, "FLUSH_SECONDS", 3.0),
             )
         )
+        figures.append(sign_in_flood(url, secret, requests=int(_size(env, "FLOOD_REQUESTS", 300))))
     with temporary_database() as url:
         figures.insert(
             1,

@@ -62,7 +62,7 @@ def describe_changes(changes: dict[str, dict[str, Any]]) -> list[str]:
 
 
 async def check_rules_change(context: OrganizationContext, settings: dict[str, Any]) -> None:
-    """An owner cannot require two-factor authentication without having it."""
+    """An owner cannot require two-factor authentication without having it, in this session."""
     if settings.get("require_2fa") and not context.organization.require_2fa:
         user = context.principal.user
         owner = await context.db.get(User, user.id) if user is not None else None
@@ -71,6 +71,13 @@ async def check_rules_change(context: OrganizationContext, settings: dict[str, A
                 "settings.require_2fa",
                 "Turn on two-factor authentication for your own account first "
                 "(/settings/account/security/).",
+            )
+        if not context.principal.credential.two_factor:
+            # Else this very session would be locked out by the change it makes.
+            raise ApiError.invalid(
+                "settings.require_2fa",
+                "This session was opened before your authenticator was set up: sign out and "
+                "sign in again with a code first.",
             )
 
 

@@ -26,6 +26,7 @@ from tokenward.policy import (
     Requirement,
     Role,
     decide,
+    role_needed_to_manage,
 )
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import (
@@ -166,15 +167,19 @@ async def revoke_here(context: OrganizationContext, token_id: str, base_url: str
     if wanted is not None:
         found = next(
             (
-                (t, u)
-                for t, u, _ in await _current_member_tokens(db, organization.id)
+                (t, u, r)
+                for t, u, r in await _current_member_tokens(db, organization.id)
                 if t.id == wanted
             ),
             None,
         )
     if found is None:
         raise ApiError.not_found()
-    token, user = found
+    token, user, holder_role = found
+    # An owner's token is cut off by an owner only, as owners are managed only by owners.
+    needed = role_needed_to_manage(Role(holder_role), None)
+    if needed is not None:
+        context.require(Requirement(minimum_role=needed))
     already = await db.scalar(
         select(PersonalTokenRevocation.id).where(
             PersonalTokenRevocation.organization_id == organization.id,

@@ -9,13 +9,13 @@ from dataclasses import dataclass
 import pyotp
 import qrcode
 import qrcode.image.svg
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.errors import ApiError
-from tokenward.store.tables import Membership, Organization, User
+from tokenward.store.tables import LoginSession, Membership, Organization, User
 
 __all__ = [
     "Enrolment",
@@ -107,14 +107,28 @@ def _enrolment(user: User, secret: str) -> Enrolment:
     return Enrolment(secret, uri, _qr_svg(uri))
 
 
-async def confirm_enrolment(db: AsyncSession, user_id: int, code: str) -> User:
+async def confirm_enrolment(
+    db: AsyncSession, user_id: int, code: str, session_key_hash: str | None = None
+) -> User:
+    """Make the pending authenticator the user's second factor. The session that proved it with
+    a code (``session_key_hash``) counts as two-factor from now on; other sessions opened before
+    it do not, until they sign in again with a code."""
     user = await _user(db, user_id)
     if user.totp_pending_secret is None:
         raise ApiError.invalid("code", "Start the set-up first: there is no pending authenticator.")
     if not consume_code(user, user.totp_pending_secret, code):
         raise ApiError.invalid("code", "The code does not match; check the app and try again.")
     user.totp_secret, user.totp_pending_secret = user.totp_pending_secret, None
-    await commit_changes(db, Change.user(user.id))
+    changes = [Change.user(user.id)]
+    if session_key_hash is not None:
+        proved = await db.scalars(
+            update(LoginSession)
+            .where(LoginSession.key_hash == session_key_hash, LoginSession.user_id == user.id)
+            .values(two_factor=True)
+            .returning(LoginSession.id)
+        )
+        changes.extend(Change.session(session_id) for session_id in proved.all())
+    await commit_changes(db, *changes)
     return user
 
 

@@ -175,7 +175,9 @@ class Authenticator:
         login, user = found
         cached = CachedPrincipal(
             Principal(
-                Credential(CredentialKind.SESSION, two_factor=user.has_two_factor),
+                Credential(
+                    CredentialKind.SESSION, two_factor=login.two_factor and user.has_two_factor
+                ),
                 user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
                 session_key_hash=login.key_hash,
                 csrf_token=self.cookies.csrf_token(key),

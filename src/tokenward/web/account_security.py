@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Awaitable, Callable
 
 from fastapi import APIRouter, Depends, Request
@@ -18,6 +19,7 @@ from tokenward.actions.two_factor import (
     remove_two_factor,
 )
 from tokenward.api.schemas import TwoFactorCode
+from tokenward.api.two_factor import throttle_of
 from tokenward.auth.gate import database, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
@@ -107,11 +109,15 @@ async def _with_code(
     refuses, else go back to the page with ``done``."""
     try:
         body = validated(TwoFactorCode, {"code": text(form, "code")})
-        await action(db, principal.user_id, body.code)
+        await throttle_of(request).check_code(
+            principal.user_id, lambda: action(db, principal.user_id, body.code)
+        )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
+        if error.status not in FORM_ERRORS and error.code != "rate-limited":
             raise
-        return await _page(request, db, principal, error=error, form=form_name)
+        page = await _page(request, db, principal, error=error, form=form_name)
+        page.headers.update(error.headers or {})  # Retry-After
+        return page
     return redirect_with_flash(request, PAGE, done)
 
 
@@ -123,7 +129,8 @@ async def confirm(
     db: AsyncSession = Depends(database),
 ) -> Response:
     done = "Two-factor authentication is on. Signing in now asks for a code from your app."
-    return await _with_code(request, form, principal, db, confirm_enrolment, "confirm", done)
+    this_session = functools.partial(confirm_enrolment, session_key_hash=principal.session_key_hash)
+    return await _with_code(request, form, principal, db, this_session, "confirm", done)
 
 
 @router.post(PAGE + "remove/", response_model=None)
