@@ -8,7 +8,8 @@ from typing import Any
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
-from tokenward.auth.gate import ACCESS_ATTRIBUTE, OrganizationContext
+# The baseline skips the gate on purpose, so it admits the organization itself.
+from tokenward.auth.gate import ACCESS_ATTRIBUTE, OrganizationContext, _admit_organization
 from tokenward.auth.inventory import _flat_routes
 from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.cli import worker_app
@@ -50,7 +51,11 @@ def auth_off_app() -> FastAPI:
                 found = await find_organization_with_role(db, org, None)
                 if found is None:
                     raise LookupError(org)
-                context = OrganizationContext(db, principal, found[0], Role.OWNER, ALL_SCOPES, None)
+                organization = found[0]
+                admitted = _admit_organization(organization.id, organization.slug)
+                context = OrganizationContext(
+                    db, principal, organization, Role.OWNER, ALL_SCOPES, None, admitted
+                )
             remembered[org] = context
         return context
 

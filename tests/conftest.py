@@ -13,7 +13,7 @@ from pathlib import Path
 import asyncpg
 import pytest
 
-from tests.leakwatch import WATCH, LeakWatch, LeakWatchHandler
+from tests.leakwatch import WATCH, LeakWatch, watching_every_log_record
 from tests.support import POSTGRES_ADMIN_URL, LiveServer, World, run_async, running_server
 from tokenward.config import normalize_database_url
 
@@ -45,16 +45,14 @@ def _postgres_database() -> Iterator[str]:
 
 @pytest.fixture(scope="session", autouse=True)
 def secrets_never_leak() -> Iterator[LeakWatch]:
-    """Fails the run if any issued token or any password shows up in a response or a log line."""
-    handler = LeakWatchHandler(WATCH)
+    """Fails the run if any issued secret shows up in a response or a log line (tests/leakwatch)."""
     root = logging.getLogger()
     previous_level = root.level
-    root.addHandler(handler)
     root.setLevel(logging.DEBUG)
     for noisy in ("sqlalchemy", "asyncio", "aiosqlite", "httpcore", "hpack", "filelock"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    yield WATCH
-    root.removeHandler(handler)
+    with watching_every_log_record(WATCH):
+        yield WATCH
     root.setLevel(previous_level)
     leaks = [f"{leak.where}: {leak.what}" for leak in WATCH.leaks]
     assert not leaks, "secrets leaked:\n" + "\n".join(leaks[:20])

@@ -65,7 +65,9 @@ class LiveServer:
             self.app,
             host="127.0.0.1",
             port=self.port,
-            log_level="warning",
+            # uvicorn's own loggers at info, left unconfigured: the access log is watched too.
+            log_level="info",
+            log_config=None,
             lifespan="on",
             timeout_keep_alive=120,
         )

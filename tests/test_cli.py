@@ -26,7 +26,7 @@ def tokenward(directory: Path, database_url: str, *args: str) -> subprocess.Comp
     env = {key: value for key, value in os.environ.items() if not key.startswith("TOKENWARD_")}
     env["TOKENWARD_DATABASE_URL"] = database_url
     env["TOKENWARD_SECRET_KEY"] = "cli-test-" + uuid.uuid4().hex
-    return subprocess.run(
+    result = subprocess.run(
         [TOKENWARD, *args],
         cwd=directory,  # no stray .env is read
         env=env,
@@ -35,6 +35,8 @@ def tokenward(directory: Path, database_url: str, *args: str) -> subprocess.Comp
         timeout=120,
         check=False,
     )
+    WATCH.log_text(result.stdout + result.stderr, f"tokenward {args[0]} output")
+    return result
 
 
 async def _stored_user(database_url: str, email: str) -> tuple[str, str, bool]:

@@ -11,6 +11,7 @@ from pathlib import Path
 
 import httpx
 
+from tests.leakwatch import WATCH
 from tests.support import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -57,6 +58,7 @@ def test_readme_walkthrough_works_verbatim(tmp_path: Path) -> None:
     finally:
         server.terminate()
         banner = server.communicate(timeout=20)[0].decode()
+        WATCH.log_text(banner, "tokenward serve log")
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout
     assert output.count('"code":"personal-token-denied"') == 2, output

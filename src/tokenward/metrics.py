@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+
 from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
@@ -73,6 +75,12 @@ class Metrics:
             "Usage batches that failed and were kept for the next attempt.",
             registry=registry,
         )
+
+        # Several worker processes answer on one address: the id tells their samples apart.
+        self.process_id = Gauge(
+            "tokenward_process_id", "The id of the server process that answered.", registry=registry
+        )
+        self.process_id.set_function(os.getpid)
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)

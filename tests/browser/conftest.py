@@ -15,8 +15,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Error, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    ConsoleMessage,
+    Error,
+    Page,
+    Response,
+    sync_playwright,
+)
 
+from tests.leakwatch import WATCH
 from tests.support import LiveServer, UserAccount, World
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,6 +108,21 @@ def browser_world(server: LiveServer) -> Iterator[BrowserWorld]:
     world.close()
 
 
+_TEXTUAL = ("text/", "application/json", "application/javascript", "image/svg")
+
+
+def _watch_for_leaks(response: Response) -> None:
+    """Every response the browser gets goes through the run-wide leak watch."""
+    body = ""
+    if response.headers.get("content-type", "").startswith(_TEXTUAL):
+        try:
+            body = response.text()
+        except Error:  # a redirect or an aborted load has no body
+            body = ""
+    request = response.request
+    WATCH.browser_response(request.method, response.url, response.status, response.headers, body)
+
+
 @pytest.fixture
 def visit(chromium: Browser, server: LiveServer, request: pytest.FixtureRequest) -> Iterator[Visit]:
     """A fresh browser context (no cookies) per test; a screenshot of where it ended; and no
@@ -118,6 +141,7 @@ def visit(chromium: Browser, server: LiveServer, request: pytest.FixtureRequest)
 
     page.on("console", on_console)
     page.on("pageerror", on_page_error)
+    page.on("response", _watch_for_leaks)
     yield current
     try:
         current.screenshot(request.node.name)

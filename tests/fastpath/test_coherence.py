@@ -1,5 +1,5 @@
 """Coherence: a change that affects a decision is never answered the old way by the process that
-made it, reaches other processes within a second, and survives a lost listener or notification."""
+made it, reaches other processes, and survives a lost listener or notification."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import event
 
 from tests.fastpath.conftest import (
+    HANG,
     LONG_TTL,
-    PROPAGATION_BOUND,
     execute_sql,
     listening,
     on_server_loop,
@@ -34,15 +34,15 @@ def _warm(request: Request, expected: int = 200) -> None:
         assert request().status_code == expected
 
 
-def _follows_within_bound(request: Request, expected: tuple[int, str | None]) -> float:
-    """Poll until the new decision is answered; it must come within the bound and stay."""
-    start = time.monotonic()
+def _follows(request: Request, expected: tuple[int, str | None]) -> None:
+    """Poll until the new decision is answered, then it stays. With a cache TTL of an hour only
+    the change notification can explain it; how fast it comes is measured by ``make bench``
+    (propagation), the deadline here only catches a process that never follows."""
+    deadline = time.monotonic() + HANG
     while _outcome(request()) != expected:
-        assert time.monotonic() - start < PROPAGATION_BOUND, "the other process kept the old answer"
-    elapsed = time.monotonic() - start
+        assert time.monotonic() < deadline, "the other process kept the old answer"
     for _ in range(5):
         assert _outcome(request()) == expected
-    return elapsed
 
 
 class _Statements:
@@ -165,9 +165,7 @@ def _owner_token_and_org(world: World) -> tuple[ApiClient, str, str]:
     return owner, slug, world.personal_token(owner, ["org:read"])
 
 
-def test_a_policy_flip_reaches_another_process_within_a_second(
-    world_a: World, world_b: World
-) -> None:
+def test_a_policy_flip_reaches_another_process(world_a: World, world_b: World) -> None:
     owner, slug, token = _owner_token_and_org(world_a)
     on_b = world_b.bearer(token)
     path = f"/api/0/organizations/{slug}/"
@@ -175,12 +173,10 @@ def test_a_policy_flip_reaches_another_process_within_a_second(
         _warm(lambda: on_b.get(path), 403 if allow else 200)
         assert owner.put(path, json={"settings": {"allow_personal_tokens": allow}}).is_success
         expected = (200, None) if allow else (403, "personal-token-denied")
-        _follows_within_bound(lambda: on_b.get(path), expected)
+        _follows(lambda: on_b.get(path), expected)
 
 
-def test_a_revocation_reaches_another_process_within_a_second(
-    world_a: World, world_b: World
-) -> None:
+def test_a_revocation_reaches_another_process(world_a: World, world_b: World) -> None:
     owner, slug, token = _owner_token_and_org(world_a)
     on_b = world_b.bearer(token)
     path = f"/api/0/organizations/{slug}/"
@@ -188,12 +184,10 @@ def test_a_revocation_reaches_another_process_within_a_second(
     listed = owner.get("/api/0/users/me/tokens/").json()
     token_id = next(t["id"] for t in listed if token.endswith(t["token_last_characters"]))
     assert owner.delete(f"/api/0/users/me/tokens/{token_id}/").status_code == 204
-    _follows_within_bound(lambda: on_b.get(path), (401, "invalid-token"))
+    _follows(lambda: on_b.get(path), (401, "invalid-token"))
 
 
-def test_a_member_removal_reaches_another_process_within_a_second(
-    world_a: World, world_b: World
-) -> None:
+def test_a_member_removal_reaches_another_process(world_a: World, world_b: World) -> None:
     owner = world_a.session("Owner")
     slug = world_a.organization(owner)
     account = world_a.user("Member")
@@ -202,7 +196,7 @@ def test_a_member_removal_reaches_another_process_within_a_second(
     path = f"/api/0/organizations/{slug}/"
     _warm(lambda: on_b.get(path))
     assert owner.delete(f"/api/0/organizations/{slug}/members/{member_id}/").status_code == 204
-    _follows_within_bound(lambda: on_b.get(path), (404, "not-found"))
+    _follows(lambda: on_b.get(path), (404, "not-found"))
 
 
 def _deny_behind_the_back(url: str, slug: str) -> None:

@@ -6,9 +6,12 @@ import time
 from collections.abc import Callable, Iterator
 
 import pytest
+from sqlalchemy import select
 
 from tests.mailbox import Mailbox
-from tests.support import LiveServer, World, running_server
+from tests.support import LiveServer, World, run_async, running_server
+from tokenward.store.engine import Store
+from tokenward.store.tables import OutgoingEmail
 
 
 @pytest.fixture(scope="session")
@@ -48,3 +51,20 @@ def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
             return True
         time.sleep(0.05)
     return check()
+
+
+def queued_to(world: World, recipient: str) -> list[str]:
+    """The subjects of every notice ever queued to ``recipient``, sent or not. Notices are queued
+    in the transaction of the change that owes them, so this is settled when the change returns."""
+
+    async def subjects() -> list[str]:
+        store = Store(world.server.settings.database_url)
+        try:
+            async with store.session() as db:
+                query = select(OutgoingEmail.subject).where(OutgoingEmail.recipient == recipient)
+                return list((await db.scalars(query.order_by(OutgoingEmail.id))).all())
+        finally:
+            await store.close()
+
+    result: list[str] = run_async(subjects())
+    return result

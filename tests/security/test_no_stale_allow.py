@@ -14,6 +14,7 @@ import pytest
 from tests.support import ApiClient, World, running_server
 
 PROPAGATION_BOUND = 1.0
+LOCAL, REMOTE = range(0, 3), range(3, 6)  # the hammer's clients on the changing / other process
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Hammer:
         self.clients = clients
         self.path = path
         self.shots: list[list[Shot]] = [[] for _ in clients]
+        self.errors: list[BaseException] = []
         self._stop = threading.Event()
         self._threads = [
             threading.Thread(target=self._run, args=(index,), daemon=True)
@@ -37,11 +39,14 @@ class Hammer:
 
     def _run(self, index: int) -> None:
         client = self.clients[index]
-        deadline = time.monotonic() + 30  # bounded, whatever happens
-        while not self._stop.is_set() and time.monotonic() < deadline:
-            sent = time.monotonic()
-            status = client.get(self.path).status_code
-            self.shots[index].append(Shot(sent, status))
+        deadline = time.monotonic() + 60  # bounded, whatever happens
+        try:
+            while not self._stop.is_set() and time.monotonic() < deadline:
+                sent = time.monotonic()
+                status = client.get(self.path).status_code
+                self.shots[index].append(Shot(sent, status))
+        except BaseException as error:  # a client that died must fail the test, not go quiet
+            self.errors.append(error)
 
     def __enter__(self) -> Hammer:
         for thread in self._threads:
@@ -53,7 +58,20 @@ class Hammer:
         time.sleep(0.3)
         self._stop.set()
         for thread in self._threads:
-            thread.join(timeout=35)
+            thread.join(timeout=65)
+        assert not any(thread.is_alive() for thread in self._threads), "a client hung"
+        assert self.errors == [], f"clients failed: {self.errors!r}"
+
+    def answered_after(self, moment: float, clients: range) -> list[Shot]:
+        return [shot for index in clients for shot in self.shots[index] if shot.sent > moment]
+
+    def until_answered(self, moment: float, clients: range) -> None:
+        """Wait until every one of ``clients`` has an answer to a request sent after ``moment``."""
+        deadline = time.monotonic() + 30  # only catches a hang; a busy machine is slow, not wrong
+        while not all(self.answered_after(moment, range(i, i + 1)) for i in clients):
+            assert time.monotonic() < deadline, "clients got no answer after the change"
+            assert self.errors == [], f"clients failed: {self.errors!r}"
+            time.sleep(0.05)
 
     def allowed_after(self, moment: float, clients: range | None = None) -> list[Shot]:
         picked = clients if clients is not None else range(len(self.clients))
@@ -87,10 +105,20 @@ def _check(a: World, b: World, token: str, path: str, change: Callable[[], None]
     with Hammer([*local, *remote], path) as hammer:
         change()
         returned = time.monotonic()
-        time.sleep(PROPAGATION_BOUND + 0.5)
+        hammer.until_answered(returned, LOCAL)
+        time.sleep(PROPAGATION_BOUND)
+        hammer.until_answered(returned + PROPAGATION_BOUND, REMOTE)
     assert hammer.allowed_before(returned) > 0, "the token never worked: the test proves nothing"
-    stale_local = hammer.allowed_after(returned, range(0, 3))
-    stale_remote = hammer.allowed_after(returned + PROPAGATION_BOUND, range(3, 6))
+    # Each server must have answered after the change, or its silence would pass for no allow.
+    for name, clients, since in (
+        ("same", LOCAL, returned),
+        ("other", REMOTE, returned + PROPAGATION_BOUND),
+    ):
+        answered = hammer.answered_after(since, clients)
+        assert answered, f"the {name} process answered nothing after the change"
+        assert all(400 <= shot.status < 500 for shot in answered), (name, answered)
+    stale_local = hammer.allowed_after(returned, LOCAL)
+    stale_remote = hammer.allowed_after(returned + PROPAGATION_BOUND, REMOTE)
     assert stale_local == [], f"{len(stale_local)} allowed on the same process after the change"
     assert stale_remote == [], f"{len(stale_remote)} allowed on the other process after 1 s"
 

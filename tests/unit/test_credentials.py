@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 import string
 import zlib
@@ -85,6 +86,8 @@ def test_minted_token_has_the_documented_shape(kind: TokenKind, prefix: str) -> 
     assert minted.last_characters == secret[-4:]
     assert minted.digest == credentials.hash_token(secret)
     assert re.fullmatch(r"[0-9a-f]{64}", minted.digest)
+    # SHA-256 of the whole token text, pinned independently of the code under test.
+    assert minted.digest == hashlib.sha256(secret.encode("ascii")).hexdigest()
 
 
 def test_parse_gives_kind_digest_and_last_characters() -> None:

@@ -11,17 +11,18 @@ from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Requirement, Role, role_needed_to_manage
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import Membership, User, utcnow
 
 __all__ = ["add_member", "change_role", "find_member", "members_of", "remove_member"]
 
 
-def members_of(organization_id: int) -> Select[Membership, User]:
+def members_of(organization: AdmittedOrganization) -> Select[Membership, User]:
     return (
         select(Membership, User)
         .join(User, User.id == Membership.user_id)
-        .where(Membership.organization_id == organization_id)
+        .where(Membership.organization_id == admitted_id(organization))
     )
 
 
@@ -29,7 +30,7 @@ async def find_member(context: OrganizationContext, member_id: str) -> tuple[Mem
     row = None
     wanted = parse_id(member_id)
     if wanted is not None:
-        query = members_of(context.organization.id).where(Membership.id == wanted)
+        query = members_of(context.admitted).where(Membership.id == wanted)
         row = (await context.db.execute(query)).first()
     if row is None:
         raise ApiError.not_found()

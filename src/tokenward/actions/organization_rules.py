@@ -16,6 +16,7 @@ from tokenward.errors import ApiError
 from tokenward.notices.messages import policy_change_notice, two_factor_required_notice
 from tokenward.notices.outbox import enqueue
 from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.tables import Membership, PersonalToken, User
 from tokenward.store.usage import PERSONAL, TokenUsage
 
@@ -106,8 +107,9 @@ def tightens(old: OrganizationPolicy, new: OrganizationPolicy) -> bool:
 
 
 async def _recently_used_tokens(
-    db: AsyncSession, organization_id: int
+    db: AsyncSession, organization: AdmittedOrganization
 ) -> list[tuple[PersonalToken, User, str]]:
+    organization_id = admitted_id(organization)
     since = dt.datetime.now(dt.UTC).date() - dt.timedelta(days=NOTICE_WINDOW_DAYS - 1)
     used = (
         select(TokenUsage.token_id)
@@ -132,54 +134,59 @@ async def _recently_used_tokens(
 
 
 async def members_affected(
-    db: AsyncSession, organization_id: int, policy: OrganizationPolicy
+    db: AsyncSession, organization: AdmittedOrganization, policy: OrganizationPolicy
 ) -> dict[int, tuple[User, list[PersonalToken]]]:
     """Members whose tokens used the organization lately and that ``policy``, enforced, stops."""
     enforced = replace(
         policy,
         personal_token_enforcement=Enforcement.ENFORCE,
-        revoked_personal_tokens=await revoked_token_ids(db, organization_id),
+        revoked_personal_tokens=await revoked_token_ids(db, organization),
     )
     affected: dict[int, tuple[User, list[PersonalToken]]] = {}
-    for token, user, role in await _recently_used_tokens(db, organization_id):
+    for token, user, role in await _recently_used_tokens(db, organization):
         decision = decide(credential_of(token, user), enforced, Role(role), Requirement())
         if not decision.allowed and decision.code != "personal-token-revoked":
             affected.setdefault(user.id, (user, []))[1].append(token)
     return affected
 
 
-async def members_without_two_factor(db: AsyncSession, organization_id: int) -> list[User]:
+async def members_without_two_factor(
+    db: AsyncSession, organization: AdmittedOrganization
+) -> list[User]:
     query = (
         select(User)
         .join(Membership, Membership.user_id == User.id)
-        .where(Membership.organization_id == organization_id, User.totp_secret.is_(None))
+        .where(Membership.organization_id == admitted_id(organization), User.totp_secret.is_(None))
         .order_by(User.email)
     )
     return list((await db.scalars(query)).all())
 
 
 async def _to_tell(
-    db: AsyncSession, organization_id: int, old: OrganizationPolicy, new: OrganizationPolicy
+    db: AsyncSession,
+    organization: AdmittedOrganization,
+    old: OrganizationPolicy,
+    new: OrganizationPolicy,
 ) -> tuple[dict[int, tuple[User, list[PersonalToken]]], dict[int, User]]:
     """Whom saving ``new`` over ``old`` emails: members whose recently used personal tokens it
     stops, and (when it starts requiring 2FA) members without a second factor."""
     if not tightens(old, new):
         return {}, {}
-    by_tokens = await members_affected(db, organization_id, new)
+    by_tokens = await members_affected(db, organization, new)
     without_2fa: dict[int, User] = {}
     if newly_requires_2fa(old, new):
-        without_2fa = {u.id: u for u in await members_without_two_factor(db, organization_id)}
+        without_2fa = {u.id: u for u in await members_without_two_factor(db, organization)}
     return by_tokens, without_2fa
 
 
 async def members_to_notify(
     db: AsyncSession,
-    organization_id: int,
+    organization: AdmittedOrganization,
     current: OrganizationPolicy,
     proposed: OrganizationPolicy,
 ) -> int:
     """How many people saving ``proposed`` over ``current`` would email (``notify_members``)."""
-    by_tokens, without_2fa = await _to_tell(db, organization_id, current, proposed)
+    by_tokens, without_2fa = await _to_tell(db, organization, current, proposed)
     return len(by_tokens.keys() | without_2fa.keys())
 
 
@@ -192,7 +199,7 @@ async def notify_members(
 ) -> int:
     """Queue one notice per member to tell, in the caller's transaction; returns how many."""
     organization = context.organization
-    by_tokens, without_2fa = await _to_tell(context.db, organization.id, old, new)
+    by_tokens, without_2fa = await _to_tell(context.db, context.admitted, old, new)
     described = describe_changes(changes)
     for user_id in by_tokens.keys() | without_2fa.keys():
         user, tokens = by_tokens.get(user_id, (without_2fa.get(user_id), []))

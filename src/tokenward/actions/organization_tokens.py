@@ -14,6 +14,7 @@ from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import OrganizationToken, User, utcnow
 
@@ -22,12 +23,12 @@ __all__ = ["mint_organization_token", "organization_tokens_of", "revoke_organiza
 Creator = aliased(User)
 
 
-def organization_tokens_of(organization_id: int) -> Select[OrganizationToken, User]:
+def organization_tokens_of(organization: AdmittedOrganization) -> Select[OrganizationToken, User]:
     return (
         select(OrganizationToken, Creator)
         .outerjoin(Creator, Creator.id == OrganizationToken.created_by_id)
         .where(
-            OrganizationToken.organization_id == organization_id,
+            OrganizationToken.organization_id == admitted_id(organization),
             OrganizationToken.revoked_at.is_(None),
         )
     )

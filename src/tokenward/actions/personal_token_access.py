@@ -28,6 +28,7 @@ from tokenward.policy import (
     decide,
     role_needed_to_manage,
 )
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import (
     Membership,
@@ -59,12 +60,11 @@ STANDINGS = {
 }
 
 
-async def revoked_token_ids(db: AsyncSession, organization_id: int) -> frozenset[str]:
-    rows = await db.scalars(
-        select(PersonalTokenRevocation.token_id).where(
-            PersonalTokenRevocation.organization_id == organization_id
-        )
+async def revoked_token_ids(db: AsyncSession, organization: AdmittedOrganization) -> frozenset[str]:
+    query = select(PersonalTokenRevocation.token_id).where(
+        PersonalTokenRevocation.organization_id == admitted_id(organization)
     )
+    rows = await db.scalars(query)
     return frozenset(str(token_id) for token_id in rows)
 
 
@@ -98,8 +98,9 @@ class InventoryEntry:
 
 
 async def _current_member_tokens(
-    db: AsyncSession, organization_id: int
+    db: AsyncSession, organization: AdmittedOrganization
 ) -> list[tuple[PersonalToken, User, str]]:
+    organization_id = admitted_id(organization)
     query = (
         select(PersonalToken, User, Membership.role)
         .join(User, User.id == PersonalToken.user_id)
@@ -113,12 +114,13 @@ async def _current_member_tokens(
     return [(t, u, r) for t, u, r in (await db.execute(query)).all()]
 
 
-async def _last_use_here(db: AsyncSession, organization_id: int) -> dict[int, dt.date]:
-    rows = await db.execute(
-        select(TokenUsage.token_id, TokenUsage.day).where(
-            TokenUsage.organization_id == organization_id, TokenUsage.token_kind == PERSONAL
-        )
+async def _last_use_here(
+    db: AsyncSession, organization: AdmittedOrganization
+) -> dict[int, dt.date]:
+    query = select(TokenUsage.token_id, TokenUsage.day).where(
+        TokenUsage.organization_id == admitted_id(organization), TokenUsage.token_kind == PERSONAL
     )
+    rows = await db.execute(query)
     latest: dict[int, dt.date] = {}
     for token_id, day in rows.all():
         if token_id not in latest or day > latest[token_id]:
@@ -140,9 +142,9 @@ async def inventory(context: OrganizationContext) -> list[InventoryEntry]:
     policy = replace(
         policy_of(organization), revoked_personal_tokens=frozenset(map(str, revocations))
     )
-    last_use = await _last_use_here(db, organization.id)
+    last_use = await _last_use_here(db, context.admitted)
     entries = []
-    for token, user, role in await _current_member_tokens(db, organization.id):
+    for token, user, role in await _current_member_tokens(db, context.admitted):
         decision = decide(credential_of(token, user), policy, Role(role), Requirement())
         state, would_be = standing(decision)
         entries.append(
@@ -168,7 +170,7 @@ async def revoke_here(context: OrganizationContext, token_id: str, base_url: str
         found = next(
             (
                 (t, u, r)
-                for t, u, r in await _current_member_tokens(db, organization.id)
+                for t, u, r in await _current_member_tokens(db, context.admitted)
                 if t.id == wanted
             ),
             None,
@@ -284,7 +286,7 @@ async def usage_report(
     roles = {user_id: role for user_id, role in (await db.execute(members)).all()}
     current = replace(
         policy_of(organization),
-        revoked_personal_tokens=await revoked_token_ids(db, organization.id),
+        revoked_personal_tokens=await revoked_token_ids(db, context.admitted),
     )
     # A proposal changes settings; the tokens revoked here stay revoked under it.
     target = replace(proposed or current, revoked_personal_tokens=current.revoked_personal_tokens)

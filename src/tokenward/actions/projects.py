@@ -8,13 +8,14 @@ from sqlalchemy.exc import IntegrityError
 from tokenward.actions.audit import audit
 from tokenward.auth.gate import OrganizationContext, ProjectContext
 from tokenward.errors import ApiError
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.tables import Project, utcnow
 
 __all__ = ["create_project", "delete_project", "projects_of", "rename_project"]
 
 
-def projects_of(organization_id: int) -> Select[Project]:
-    return select(Project).where(Project.organization_id == organization_id)
+def projects_of(organization: AdmittedOrganization) -> Select[Project]:
+    return select(Project).where(Project.organization_id == admitted_id(organization))
 
 
 def _taken(slug: str) -> ApiError:
@@ -26,7 +27,7 @@ def _taken(slug: str) -> ApiError:
 async def create_project(context: OrganizationContext, *, slug: str, name: str) -> Project:
     db = context.db
     organization_id = context.organization.id
-    if await db.scalar(projects_of(organization_id).where(Project.slug == slug)) is not None:
+    if await db.scalar(projects_of(context.admitted).where(Project.slug == slug)) is not None:
         raise _taken(slug)
     project = Project(organization_id=organization_id, slug=slug, name=name, created_at=utcnow())
     db.add(project)

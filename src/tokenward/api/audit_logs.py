@@ -27,7 +27,7 @@ async def list_entries(
         str | None, Query(max_length=64, pattern=r"^[a-z0-9.-]+$", description="Only this event.")
     ] = None,
 ) -> list[AuditEntryOut]:
-    query = select_entries(context.organization.id, event)
+    query = select_entries(context.admitted, event)
     rows = await paginate(
         context.db, query, AuditLogEntry.id, page, request, response, newest_first=True
     )

@@ -33,7 +33,7 @@ async def list_members(
     page: PageQuery,
     context: OrganizationContext = organization_access("member:read"),
 ) -> list[MemberOut]:
-    query = members_of(context.organization.id)
+    query = members_of(context.admitted)
     rows = await paginate(context.db, query, Membership.id, page, request, response)
     return [member_out(membership, user) for membership, user in rows]
 

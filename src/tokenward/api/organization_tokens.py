@@ -32,7 +32,7 @@ async def list_tokens(
     page: PageQuery,
     context: OrganizationContext = organization_access("org:read", session_only=True),
 ) -> list[OrganizationTokenOut]:
-    query = organization_tokens_of(context.organization.id)
+    query = organization_tokens_of(context.admitted)
     rows = await paginate(context.db, query, OrganizationToken.id, page, request, response)
     return [organization_token_out(token, creator) for token, creator in rows]
 

@@ -99,7 +99,7 @@ async def personal_token_usage(
     if require_2fa is not None:
         proposed = replace(proposed, require_2fa=require_2fa)
     report = await usage_report(context, days, proposed)
-    to_notify = await members_to_notify(context.db, context.organization.id, current, proposed)
+    to_notify = await members_to_notify(context.db, context.admitted, current, proposed)
     series = {day: [0, 0, 0] for day in report.days}
     for summary in report.tokens:
         for day, counts in summary.daily.items():

@@ -30,7 +30,7 @@ async def list_projects(
     page: PageQuery,
     context: OrganizationContext = organization_access("project:read"),
 ) -> list[ProjectOut]:
-    query = projects_of(context.organization.id)
+    query = projects_of(context.admitted)
     rows = await paginate(context.db, query, Project.id, page, request, response)
     return [project_out(row[0], context.organization) for row in rows]
 

@@ -6,6 +6,22 @@ inventory (``route_access``) can prove that no route forgot the check. Organizat
 the organization and the caller's membership in one query and asks ``policy.decide``; routes that
 only learn the organization after loading an object (``/projects/{id}/``) do the same with that
 object's organization.
+
+Admission is also the only way to organization-owned data. The gate alone makes an
+``AdmittedOrganization`` (``tokenward.store.admission``), carried by the ``OrganizationContext``
+it returns, and every reader of an organization's data takes one: a route that names an
+organization any other way (a ``user_level`` route reading ``{slug}``, say) cannot call them.
+
+How to add an organization route:
+
+1. Put it under ``/organizations/{org}/`` and depend on ``organization_access(scope, ...)``, or,
+   when the organization is known only from an object, on a gate like ``project_access`` that
+   loads the object and admits its organization. Never load an organization yourself.
+2. Read and write the organization's data only through ``context`` (``context.db``,
+   ``context.admitted``), passing ``context.admitted`` to readers such as ``members_of``.
+3. A new reader of organization-owned data takes ``organization: AdmittedOrganization`` and
+   queries by ``admitted_id(organization)``, never by an ``int`` id or an ``Organization`` row.
+4. A stricter need known only from the body or an object: ``refine=`` or ``context.require``.
 """
 
 from __future__ import annotations
@@ -35,6 +51,7 @@ from tokenward.policy import (
     Role,
     decide,
 )
+from tokenward.store.admission import AdmittedOrganization, claim_issuer
 from tokenward.store.engine import Store, close_quietly
 from tokenward.store.gatekeeping import find_project
 from tokenward.store.ids import parse_id
@@ -66,6 +83,9 @@ ACCESS_ATTRIBUTE = "__tokenward_access__"
 # a stricter requirement, e.g. owner + session when the body touches security settings.
 Refinement = Callable[[Requirement, Any], Requirement]
 
+# The one issuer of admissions: nothing but this module can admit an organization.
+_admit_organization = claim_issuer()
+
 # Requests that may change data read the organization fresh from the store (see gatekeeper).
 _CHANGING_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -80,6 +100,15 @@ class OrganizationContext:
     role: Role | None
     scopes: frozenset[str]
     ip_address: str | None
+    admitted: AdmittedOrganization
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.admitted, AdmittedOrganization) or (
+            self.admitted.id != self.organization.id
+        ):
+            raise TypeError(
+                "An OrganizationContext needs the gate's admission of its organization."
+            )
 
     def allows(self, requirement: Requirement) -> bool:
         """Whether the rule would let this caller do ``requirement`` here (e.g. to show a part
@@ -224,7 +253,7 @@ async def _admit(
     principal: Principal,
     organization: Organization | None,
     stored_role: str | None,
-) -> tuple[Organization, Role | None, frozenset[str]]:
+) -> tuple[Organization, AdmittedOrganization, Role | None, frozenset[str]]:
     role = _role(stored_role) if principal.user is not None else None
     policy = None
     if organization is not None:
@@ -249,7 +278,8 @@ async def _admit(
     if decision.report_only is not None:
         request.scope.setdefault("state", {})[REPORT_ONLY_KEY] = decision.report_only
     assert organization is not None
-    return organization, role, decision.scopes
+    admitted = _admit_organization(organization.id, organization.slug)
+    return organization, admitted, role, decision.scopes
 
 
 def organization_access(
@@ -270,10 +300,11 @@ def organization_access(
         organization, stored_role = await gatekeeper_of(request).organization_with_role(
             db, org, user_id, fresh=request.method in _CHANGING_METHODS
         )
-        admitted, role, scopes = await _admit(
+        found, admitted, role, scopes = await _admit(
             request, db, requirement, refine, principal, organization, stored_role
         )
-        return OrganizationContext(db, principal, admitted, role, scopes, client_ip(request))
+        ip = client_ip(request)
+        return OrganizationContext(db, principal, found, role, scopes, ip, admitted)
 
     return _mark("organization", organization_gate)
 
@@ -296,12 +327,11 @@ def project_access(scope: str) -> Any:
             organization, stored_role = await gatekeeper_of(request).organization_by_id_with_role(
                 db, project.organization_id, user_id, fresh=request.method in _CHANGING_METHODS
             )
-        admitted, role, scopes = await _admit(
+        found, admitted, role, scopes = await _admit(
             request, db, requirement, None, principal, organization, stored_role
         )
-        return ProjectContext(
-            db, principal, admitted, role, scopes, client_ip(request), project=project
-        )
+        ip = client_ip(request)
+        return ProjectContext(db, principal, found, role, scopes, ip, admitted, project=project)
 
     return _mark("organization", project_gate)
 

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.tables import AuditLogEntry
 
 __all__ = ["record_event", "select_entries"]
@@ -36,8 +37,8 @@ def record_event(
     return entry
 
 
-def select_entries(organization_id: int, event: str | None = None) -> Any:
-    query = select(AuditLogEntry).where(AuditLogEntry.organization_id == organization_id)
+def select_entries(organization: AdmittedOrganization, event: str | None = None) -> Any:
+    query = select(AuditLogEntry).where(AuditLogEntry.organization_id == admitted_id(organization))
     if event:
         query = query.where(AuditLogEntry.event == event)
     return query

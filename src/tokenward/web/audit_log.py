@@ -24,7 +24,7 @@ async def audit_log(
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     context: OrganizationContext = organization_access("org:write", session_only=True),
 ) -> HTMLResponse:
-    query = select_entries(context.organization.id).order_by(AuditLogEntry.id.desc())
+    query = select_entries(context.admitted).order_by(AuditLogEntry.id.desc())
     if before is not None:
         query = query.where(AuditLogEntry.id < before)
     entries = (await context.db.scalars(query.limit(PER_PAGE + 1))).all()

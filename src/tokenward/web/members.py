@@ -42,7 +42,7 @@ async def _page(
     error: ApiError | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    query = members_of(context.organization.id).order_by(Membership.id).limit(_SHOWN)
+    query = members_of(context.admitted).order_by(Membership.id).limit(_SHOWN)
     rows = (await context.db.execute(query)).all()
     return organization_page(
         request,

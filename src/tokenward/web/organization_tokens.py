@@ -41,7 +41,7 @@ async def _page(
     error: ApiError | None = None,
     values: dict[str, object] | None = None,
 ) -> HTMLResponse:
-    query = organization_tokens_of(context.organization.id).order_by(OrganizationToken.id.desc())
+    query = organization_tokens_of(context.admitted).order_by(OrganizationToken.id.desc())
     rows: list[tuple[OrganizationToken, User | None]] = [
         (token, creator) for token, creator in (await context.db.execute(query.limit(_SHOWN))).all()
     ]

@@ -34,7 +34,7 @@ async def _page(
     error: ApiError | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    query = projects_of(context.organization.id).order_by(Project.slug).limit(_SHOWN)
+    query = projects_of(context.admitted).order_by(Project.slug).limit(_SHOWN)
     return organization_page(
         request,
         context,

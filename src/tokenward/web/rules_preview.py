@@ -120,7 +120,7 @@ async def preview(context: OrganizationContext, proposal: OrganizationPolicy) ->
     ]
     requires_2fa = newly_requires_2fa(current, proposal)
     without_2fa = (
-        tuple(await members_without_two_factor(context.db, context.organization.id))
+        tuple(await members_without_two_factor(context.db, context.admitted))
         if requires_2fa
         else ()
     )
@@ -133,9 +133,7 @@ async def preview(context: OrganizationContext, proposal: OrganizationPolicy) ->
         tokens=report.tokens,
         affected_tokens=affects["tokens"],
         affected_members=affects["members"],
-        members_to_notify=await members_to_notify(
-            context.db, context.organization.id, current, proposal
-        ),
+        members_to_notify=await members_to_notify(context.db, context.admitted, current, proposal),
         chart=usage_chart(daily_totals(report.days, (s.daily for s in report.tokens))),
         requires_2fa=requires_2fa,
         members_without_2fa=without_2fa,

@@ -77,7 +77,7 @@ async def _page(
     """The page; with a ``proposal`` it asks the owner to confirm that exact change."""
     owners = (
         await context.db.execute(
-            members_of(context.organization.id)
+            members_of(context.admitted)
             .where(Membership.role == Role.OWNER.value)
             .order_by(User.email)
         )
