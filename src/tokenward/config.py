@@ -100,6 +100,8 @@ class Settings:
     email_from: str = "Tokenward <tokenward@localhost>"
     base_url: str = DEFAULT_BASE_URL
     outbox_interval_seconds: float = 5.0
+    # Gateway mode: the route rules file for /forward-auth (off when None).
+    gateway_routes: str | None = None
 
     def __repr__(self) -> str:
         return f"Settings(database_url={self.database_url!r}, cookie_secure={self.cookie_secure})"
@@ -132,4 +134,5 @@ class Settings:
             email_from=env.get("TOKENWARD_EMAIL_FROM") or "Tokenward <tokenward@localhost>",
             base_url=(env.get("TOKENWARD_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             outbox_interval_seconds=_number(env, "TOKENWARD_OUTBOX_INTERVAL_SECONDS", 5.0),
+            gateway_routes=env.get("TOKENWARD_GATEWAY_ROUTES") or None,
         )

@@ -43,6 +43,7 @@ __all__ = [
     "OrganizationContext",
     "ProjectContext",
     "Refinement",
+    "admit_named",
     "authentication_of",
     "client_ip",
     "database",
@@ -298,6 +299,21 @@ def project_access(scope: str) -> Any:
         )
 
     return _mark("organization", project_gate)
+
+
+async def admit_named(
+    request: Request, db: AsyncSession, principal: Principal, slug: str, requirement: Requirement
+) -> OrganizationContext:
+    """The same gate for an organization named outside the route's own path (gateway mode:
+    the proxy's original request names it). Served from the caches, as the API's reads are."""
+    user_id = principal.user.id if principal.user is not None else None
+    organization, stored_role = await gatekeeper_of(request).organization_with_role(
+        db, slug, user_id
+    )
+    admitted, role, scopes = await _admit(
+        request, db, requirement, None, principal, organization, stored_role
+    )
+    return OrganizationContext(db, principal, admitted, role, scopes, client_ip(request))
 
 
 def route_access(dependencies: list[Callable[..., Awaitable[Any] | Any]]) -> list[Access]:
