@@ -6,13 +6,14 @@ free ports; the documented addresses are swapped for the test's Tokenward and up
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 import signal
 import subprocess
 import time
-from contextlib import contextmanager
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,15 +105,9 @@ def _caddy(directory: Path, port: int, tokenward: str, upstream: str) -> list[st
 def _without_root_user(command: list[str], directory: Path) -> list[str]:
     """nginx started by an unprivileged user cannot switch users: drop the directive."""
     conf = directory / "nginx.conf"
-    if conf.exists() and not _is_root():
+    if conf.exists() and os.geteuid() != 0:
         conf.write_text(conf.read_text().replace("user root;\n", ""))
     return command
-
-
-def _is_root() -> bool:
-    import os
-
-    return os.geteuid() == 0
 
 
 @contextmanager

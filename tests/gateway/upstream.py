@@ -6,6 +6,7 @@ It knows nothing of credentials. Every request it serves answers with its method
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections.abc import Iterator
@@ -38,8 +39,6 @@ class Upstream:
         )
 
     async def _owner(self, request: Request) -> Response:
-        import asyncio
-
         self.resolver_calls += 1
         if self.resolver_delay:
             await asyncio.sleep(self.resolver_delay)
