@@ -25,7 +25,7 @@ from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
-from tokenward.gateway import install_gateway
+from tokenward.gateway.endpoint import install_gateway
 from tokenward.http.body_limit import BodyLimitMiddleware
 from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware

@@ -162,7 +162,7 @@ def _check_gateway_routes(settings: Settings) -> None:
     """Refuse to start on a route file with mistakes, naming each one and its line."""
     if settings.gateway_routes is None:
         return
-    from tokenward.gateway import RouteFileError, load_routes
+    from tokenward.gateway.routes import RouteFileError, load_routes
 
     try:
         load_routes(settings.gateway_routes)
@@ -171,8 +171,8 @@ def _check_gateway_routes(settings: Settings) -> None:
 
 
 def command_gateway_check_routes(args: argparse.Namespace) -> int:
-    from tokenward.gateway import RouteFileError, load_routes
     from tokenward.gateway.explain import summary
+    from tokenward.gateway.routes import RouteFileError, load_routes
 
     try:
         table = load_routes(args.file)
@@ -184,8 +184,8 @@ def command_gateway_check_routes(args: argparse.Namespace) -> int:
 
 
 def command_gateway_explain(args: argparse.Namespace) -> int:
-    from tokenward.gateway import RouteFileError, load_routes
     from tokenward.gateway.explain import explain
+    from tokenward.gateway.routes import RouteFileError, load_routes
 
     try:
         table = load_routes(args.file)

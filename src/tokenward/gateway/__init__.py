@@ -1,6 +1,6 @@
-"""Gateway mode: forward authentication, so an API in any language sits behind Tokenward's rules."""
+"""Gateway mode: forward authentication, so an API in any language sits behind Tokenward's rules.
 
-from tokenward.gateway.endpoint import install_gateway
-from tokenward.gateway.routes import RouteFileError, RouteTable, load_routes, parse_routes
-
-__all__ = ["RouteFileError", "RouteTable", "install_gateway", "load_routes", "parse_routes"]
+``routes`` reads the rule file, ``original`` the proxy's request, ``resolver`` asks the upstream
+whose an object is, ``check`` runs the gate, ``endpoint`` answers ``/forward-auth``. Kept free
+of imports here so that the command line can check a route file without loading the server.
+"""
