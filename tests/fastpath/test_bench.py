@@ -20,9 +20,10 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
     assert [figure.name for figure in figures] == [
         "gate-cost",
         "cold-path",
+        "gateway",
         "propagation",
         "usage-writes",
     ]
-    summary = capsys.readouterr().out.strip().splitlines()[-4:]
+    summary = capsys.readouterr().out.strip().splitlines()[-5:]
     assert [line.split(":")[0] for line in summary] == [figure.name for figure in figures]
     assert all("goal" in line for line in summary)
