@@ -136,7 +136,7 @@ def running_proxy(kind: str, directory: Path, tokenward: str, upstream: str) -> 
                 time.sleep(0.05)
         yield proxy
     finally:
-        process.send_signal(signal.SIGTERM if kind == "caddy" else signal.SIGQUIT)
+        process.send_signal(signal.SIGTERM)  # fast shutdown: idle keep-alive need not drain
         try:
             process.wait(timeout=15)
         except subprocess.TimeoutExpired:

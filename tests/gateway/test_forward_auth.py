@@ -4,8 +4,10 @@ and the resolver's cache, coalescing and failure."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
+from typing import Any
 
 import httpx
+from sqlalchemy import event
 
 from tests.gateway.upstream import Upstream
 from tests.support import World, unique
@@ -99,3 +101,33 @@ def test_the_resolver_is_not_asked_for_callers_without_a_credential(
     assert response.status_code == 401, response.text
     assert response.headers["www-authenticate"] == "Bearer"
     assert upstream.resolver_calls == before
+
+
+def test_warm_checks_touch_no_store(gateway_world: World, upstream: Upstream) -> None:
+    """As on the API's warm path: principal, organization, membership all come from caches."""
+    world = gateway_world
+    owner = world.session("Owner")
+    slug = world.organization(owner)
+    member = world.member(owner, slug)
+    bearer = world.bearer(world.personal_token(member.session, ["project:read"]))
+    issue_id = unique("issue")
+    upstream.issues[issue_id] = slug
+    paths = [f"/forward-auth/orgs/{slug}/issues", f"/forward-auth/issues/{issue_id}"]
+    for _ in range(3):
+        for path in paths:
+            assert bearer.get(path).status_code == 200
+    engine = world.server.app.state.store.engine.sync_engine
+    selects: list[str] = []
+
+    def count(*args: Any) -> None:
+        if str(args[2]).lstrip().upper().startswith("SELECT"):
+            selects.append(str(args[2]))
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        for _ in range(10):
+            for path in paths:
+                assert bearer.get(path).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert selects == []

@@ -77,7 +77,7 @@ class OrganizationResolver:
         self.calls += 1
         try:
             response = await self._http().get(url, timeout=resolver.timeout_seconds)
-        except httpx.HTTPError as error:
+        except (httpx.HTTPError, httpx.InvalidURL, OSError) as error:
             log.warning("resolver %s failed: %s", resolver.name, type(error).__name__)
             raise ResolverUnavailable(resolver.name) from None
         if response.status_code == 404:
