@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.gateway.proxies import documented_config
 from tokenward.cli import main
 from tokenward.errors import ApiError
 from tokenward.gateway.explain import explain
@@ -207,3 +208,9 @@ def test_the_commands_check_and_explain_a_file(
         main(["serve", "--port", "1"])
     assert f"{bad}:11: unknown scope 'everything'" in str(stopped.value)
     assert not (tmp_path / "never.db").exists()
+
+
+def test_the_documented_example_is_valid() -> None:
+    table = parse_routes(documented_config("routes"), "docs/gateway.md")
+    assert len(table.routes) == 5 and set(table.resolvers) == {"issue"}
+    assert "organization: acme (from {org})" in explain(table, "GET", "/orgs/acme/issues")

@@ -146,6 +146,15 @@ def test_refusals_say_why(gateway_world: World, proxy: Proxy, upstream: Upstream
     response = anonymous.get(f"/orgs/{slug}/issues")
     refused(response, 401, "authentication-required")
     assert response.headers["www-authenticate"].startswith("Bearer")
+    # A client cannot name another request to be judged in place of its own.
+    for method, uri in (
+        ("X-Forwarded-Method", "X-Forwarded-Uri"),
+        ("X-Original-Method", "X-Original-URI"),
+    ):
+        named = {method: "GET", uri: "/health"}
+        refused(
+            anonymous.get(f"/orgs/{slug}/issues", headers=named), 401, "authentication-required"
+        )
     refused(through(world, proxy, world.bearer("twp_" + "x" * 49)).get("/me"), 401, "invalid-token")
     refused(reader.get(f"/orgs/{slug}/issues"), 403, "insufficient-scope")
     refused(reader.get(f"/orgs/{unique('nowhere')}/issues"), 404, "not-found")
