@@ -131,3 +131,24 @@ def test_warm_checks_touch_no_store(gateway_world: World, upstream: Upstream) ->
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert selects == []
+
+
+def test_a_token_revoked_for_the_organization_is_refused_there_only(
+    gateway_world: World,
+) -> None:
+    world = gateway_world
+    owner = world.session("Owner")
+    slug = world.organization(owner)
+    member = world.member(owner, slug)
+    other = world.organization(member.session)
+    bearer = world.bearer(world.personal_token(member.session, ["project:read"]))
+    allowed = bearer.get(f"/forward-auth/orgs/{slug}/issues")
+    assert allowed.status_code == 200, allowed.text
+    token_id = allowed.headers["tokenward-token-id"]
+    revoked = owner.delete(f"/api/0/organizations/{slug}/personal-tokens/{token_id}/")
+    assert revoked.status_code == 204, revoked.text
+    refused = bearer.get(f"/forward-auth/orgs/{slug}/issues")
+    assert refused.status_code == 403, refused.text
+    assert refused.headers["tokenward-error"] == "personal-token-revoked"
+    assert refused.json()["detail"]["extra"] == {"organization": slug}
+    assert bearer.get(f"/forward-auth/orgs/{other}/issues").status_code == 200
