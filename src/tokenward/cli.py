@@ -162,7 +162,7 @@ def _check_gateway_routes(settings: Settings) -> None:
     """Refuse to start on a route file with mistakes, naming each one and its line."""
     if settings.gateway_routes is None:
         return
-    from tokenward.gateway.routes import RouteFileError, load_routes
+    from tokenward.gateway.route_file import RouteFileError, load_routes
 
     try:
         load_routes(settings.gateway_routes)
@@ -172,7 +172,7 @@ def _check_gateway_routes(settings: Settings) -> None:
 
 def command_gateway_check_routes(args: argparse.Namespace) -> int:
     from tokenward.gateway.explain import summary
-    from tokenward.gateway.routes import RouteFileError, load_routes
+    from tokenward.gateway.route_file import RouteFileError, load_routes
 
     try:
         table = load_routes(args.file)
@@ -185,7 +185,7 @@ def command_gateway_check_routes(args: argparse.Namespace) -> int:
 
 def command_gateway_explain(args: argparse.Namespace) -> int:
     from tokenward.gateway.explain import explain
-    from tokenward.gateway.routes import RouteFileError, load_routes
+    from tokenward.gateway.route_file import RouteFileError, load_routes
 
     try:
         table = load_routes(args.file)

@@ -11,7 +11,7 @@ from tokenward.cli import main
 from tokenward.errors import ApiError
 from tokenward.gateway.explain import explain
 from tokenward.gateway.original import original_request, path_segments
-from tokenward.gateway.routes import RouteFileError, parse_routes
+from tokenward.gateway.route_file import RouteFileError, parse_routes
 
 GOOD = """\
 default = "deny"

@@ -14,7 +14,7 @@ from tokenward.auth.gate import public
 from tokenward.errors import ApiError
 from tokenward.gateway.check import Gateway
 from tokenward.gateway.original import FORWARD_AUTH_PREFIX, original_request
-from tokenward.gateway.routes import load_routes
+from tokenward.gateway.route_file import load_routes
 from tokenward.store.engine import Store
 
 __all__ = ["GATEWAY_KEY", "install_gateway", "router"]
