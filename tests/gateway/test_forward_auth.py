@@ -11,6 +11,8 @@ from sqlalchemy import event
 
 from tests.gateway.upstream import Upstream
 from tests.support import World, unique
+from tokenward.errors import ApiError
+from tokenward.gateway.endpoint import refusal
 
 
 def _ask(world: World, path: str = "/forward-auth", **headers: str) -> httpx.Response:
@@ -152,3 +154,15 @@ def test_a_token_revoked_for_the_organization_is_refused_there_only(
     assert refused.headers["tokenward-error"] == "personal-token-revoked"
     assert refused.json()["detail"]["extra"] == {"organization": slug}
     assert bearer.get(f"/forward-auth/orgs/{other}/issues").status_code == 200
+
+
+def test_a_refusal_carries_its_own_headers_and_its_code() -> None:
+    """Whatever a refusal adds (an SSO login URL, say) reaches the proxy untouched."""
+    error = ApiError(403, "some-refusal", "Refused.", {"a": 1}, {"Tokenward-SSO": "https://x/"})
+    answer = refusal(error)
+    assert answer.status_code == 403
+    assert answer.headers["tokenward-sso"] == "https://x/"
+    assert answer.headers["tokenward-error"] == "some-refusal"
+    assert answer.headers["cache-control"] == "no-store"
+    assert "www-authenticate" not in answer.headers
+    assert refusal(ApiError(401, "invalid-token", "No.")).headers["www-authenticate"] == "Bearer"
