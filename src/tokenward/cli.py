@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tokenward.config import ConfigurationError, Settings
+from tokenward.gateway.commands import add_gateway_commands, refuse_invalid_routes
 
 __all__ = ["main"]
 
@@ -79,7 +80,7 @@ def command_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _check_workers(settings, args.workers)
-    _check_gateway_routes(settings)
+    refuse_invalid_routes(settings.gateway_routes)
     if not args.no_migrate:
         _run_migrations(settings)
     # Several workers each build their own app (and caches) from the environment.
@@ -158,44 +159,6 @@ def command_createuser(args: argparse.Namespace) -> int:
     return 0
 
 
-def _check_gateway_routes(settings: Settings) -> None:
-    """Refuse to start on a route file with mistakes, naming each one and its line."""
-    if settings.gateway_routes is None:
-        return
-    from tokenward.gateway.route_file import RouteFileError, load_routes
-
-    try:
-        load_routes(settings.gateway_routes)
-    except RouteFileError as error:
-        raise SystemExit(f"tokenward: TOKENWARD_GATEWAY_ROUTES is not valid:\n{error}") from None
-
-
-def command_gateway_check_routes(args: argparse.Namespace) -> int:
-    from tokenward.gateway.explain import summary
-    from tokenward.gateway.route_file import RouteFileError, load_routes
-
-    try:
-        table = load_routes(args.file)
-    except RouteFileError as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(f"{summary(table)}: OK")
-    return 0
-
-
-def command_gateway_explain(args: argparse.Namespace) -> int:
-    from tokenward.gateway.explain import explain
-    from tokenward.gateway.route_file import RouteFileError, load_routes
-
-    try:
-        table = load_routes(args.file)
-    except RouteFileError as error:
-        print(error, file=sys.stderr)
-        return 1
-    print(explain(table, args.method, args.uri))
-    return 0
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="tokenward", description="Organizations decide which API tokens may act on them."
@@ -233,18 +196,7 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("--superuser", action="store_true")
     createuser.set_defaults(handler=command_createuser)
 
-    gateway = commands.add_parser("gateway", help="gateway mode: check and explain route rules")
-    gateway_commands = gateway.add_subparsers(dest="gateway_command", required=True)
-    check_routes = gateway_commands.add_parser("check-routes", help="validate a route file")
-    check_routes.add_argument("file")
-    check_routes.set_defaults(handler=command_gateway_check_routes)
-    explain = gateway_commands.add_parser(
-        "explain", help="show which rule a request matches and what it needs"
-    )
-    explain.add_argument("file")
-    explain.add_argument("method")
-    explain.add_argument("uri")
-    explain.set_defaults(handler=command_gateway_explain)
+    add_gateway_commands(commands)
     return parser
 
 
