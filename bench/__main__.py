@@ -1,4 +1,5 @@
-"""``make bench``: the fast path's figures, each a ratio or bound measured in one run.
+"""``make bench``: the fast path's figures and gateway mode's, each a ratio or bound measured in
+one run.
 
 Sizes come from the environment so the same code runs in seconds in the test suite:
 TOKENWARD_BENCH_TOKENS (1,000,000), TOKENWARD_BENCH_ORGS (100,000), TOKENWARD_BENCH_SECONDS (5),
@@ -15,6 +16,7 @@ from collections.abc import Mapping
 
 from bench.environment import temporary_database
 from bench.figures import Figure, cold_path, gate_cost, propagation, usage_writes
+from bench.gateway import gateway_cost
 from bench.sign_in_flood import sign_in_flood
 
 __all__ = ["main"]
@@ -39,6 +41,7 @@ def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
     figures: list[Figure] = []
     with temporary_database() as url:
         figures.append(gate_cost(url, secret, seconds=_size(env, "SECONDS", 5)))
+        figures.append(gateway_cost(url, secret, seconds=_size(env, "SECONDS", 5)))
         figures.append(propagation(url, secret, flips=int(_size(env, "FLIPS", 100))))
         figures.append(
             usage_writes(

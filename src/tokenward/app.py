@@ -25,6 +25,7 @@ from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
+from tokenward.gateway.endpoint import install_gateway
 from tokenward.http.before_response import BeforeResponseMiddleware
 from tokenward.http.body_limit import BodyLimitMiddleware
 from tokenward.http.report_only import ReportOnlyMiddleware
@@ -86,6 +87,8 @@ def create_app(settings: Settings) -> FastAPI:
         outbox.start()
         yield
         await outbox.stop()
+        if gateway is not None:
+            await gateway.close()
         await coherence.stop()
         await usage.stop()  # the last batch is written before the store closes
         await store.close()
@@ -110,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(metrics_router)
+    gateway = install_gateway(app, settings.gateway_routes, store)
     install_web(app)  # pages, static files, HTML error pages for non-API paths
     # Added last runs first: headers and the body limits wrap everything (the body is read in
     # full before anything touches the store), authentication after.

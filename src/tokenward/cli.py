@@ -1,4 +1,4 @@
-"""Command line: ``tokenward serve | migrate | createuser``."""
+"""Command line: ``tokenward serve | migrate | createuser | gateway``."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from tokenward.config import ConfigurationError, Settings
+from tokenward.gateway.commands import add_gateway_commands, refuse_invalid_routes
 
 __all__ = ["main"]
 
@@ -79,6 +80,7 @@ def command_serve(args: argparse.Namespace) -> int:
 
     settings = _settings()
     _check_workers(settings, args.workers)
+    refuse_invalid_routes(settings.gateway_routes)
     if not args.no_migrate:
         _run_migrations(settings)
     # Several workers each build their own app (and caches) from the environment.
@@ -193,6 +195,8 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("--name")
     createuser.add_argument("--superuser", action="store_true")
     createuser.set_defaults(handler=command_createuser)
+
+    add_gateway_commands(commands)
     return parser
 
 

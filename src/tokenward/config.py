@@ -114,6 +114,8 @@ class Settings:
     email_from: str = "Tokenward <tokenward@localhost>"
     base_url: str = DEFAULT_BASE_URL
     outbox_interval_seconds: float = 5.0
+    # Gateway mode: the route rules file for /forward-auth (off when None).
+    gateway_routes: str | None = None
 
     def __repr__(self) -> str:
         return f"Settings(database_url={self.database_url!r}, cookie_secure={self.cookie_secure})"
@@ -153,4 +155,5 @@ class Settings:
                 per_user=int(_number(env, "TOKENWARD_CODE_LIMIT_PER_USER", 10)),
                 window_seconds=_number(env, "TOKENWARD_ATTEMPT_WINDOW_SECONDS", 300.0),
             ),
+            gateway_routes=env.get("TOKENWARD_GATEWAY_ROUTES") or None,
         )

@@ -21,6 +21,7 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
     assert [figure.name for figure in figures] == [
         "gate-cost",
         "cold-path",
+        "gateway",
         "propagation",
         "usage-writes",
         "sign-in-flood",

@@ -61,7 +61,9 @@ def test_organization_api_routes_are_all_guarded() -> None:
 def test_public_routes_take_no_parameters() -> None:
     public_routes = [route for route in ROUTES if route.access == ("public",)]
     assert {"/healthz", "/openapi.json", "/api/0/auth/login/"} <= {r.path for r in public_routes}
-    assert [route.path for route in public_routes if "{" in route.path] == []
+    # Gateway mode's path is the proxied request it judges, through the gate, not an object here.
+    forward_auth = "/forward-auth/{path:path}"
+    assert [r.path for r in public_routes if "{" in r.path and r.path != forward_auth] == []
 
 
 def _app_with(*routers: APIRouter) -> FastAPI:

@@ -63,6 +63,7 @@ __all__ = [
     "OrganizationContext",
     "ProjectContext",
     "Refinement",
+    "admit_named",
     "authentication_of",
     "client_ip",
     "database",
@@ -334,6 +335,21 @@ def project_access(scope: str) -> Any:
         return ProjectContext(db, principal, found, role, scopes, ip, admitted, project=project)
 
     return _mark("organization", project_gate)
+
+
+async def admit_named(
+    request: Request, db: AsyncSession, principal: Principal, slug: str, requirement: Requirement
+) -> OrganizationContext:
+    """The same gate for an organization named outside the route's own path (gateway mode:
+    the proxy's original request names it). Served from the caches, as the API's reads are."""
+    user_id = principal.user.id if principal.user is not None else None
+    organization, stored_role = await gatekeeper_of(request).organization_with_role(
+        db, slug, user_id
+    )
+    found, admitted, role, scopes = await _admit(
+        request, db, requirement, None, principal, organization, stored_role
+    )
+    return OrganizationContext(db, principal, found, role, scopes, client_ip(request), admitted)
 
 
 def route_access(dependencies: list[Callable[..., Awaitable[Any] | Any]]) -> list[Access]:
