@@ -1,4 +1,9 @@
-"""A small TCP proxy the tests can cut and restore, to stand between a server and PostgreSQL."""
+"""A small TCP proxy the tests can cut and restore, to stand between a server and PostgreSQL.
+
+A cut resets connections, which their owners notice at once. A silent drop stops forwarding and
+closes nothing, as a dead network does: only a timeout can tell. Either can spare or target the
+connections that issued ``LISTEN`` (a server's change listener), to test each way a server learns
+of an outage on its own."""
 
 from __future__ import annotations
 
@@ -13,6 +18,8 @@ class TcpProxy:
         self.listener: socket.socket | None = None
         self.port = 0
         self._connections: set[socket.socket] = set()
+        self._listeners: set[socket.socket] = set()  # both ends of connections that sent LISTEN
+        self._silenced: set[socket.socket] = set()
         self._lock = threading.Lock()
         self._silent = threading.Event()
 
@@ -46,8 +53,12 @@ class TcpProxy:
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                if not self._silent.is_set():
-                    target.sendall(data)
+                if b"LISTEN " in data:
+                    with self._lock:
+                        self._listeners.update((source, target))
+                if self._silent.is_set() or source in self._silenced:
+                    continue  # swallowed: the other end waits for an answer that never comes
+                target.sendall(data)
         except OSError:
             pass
         finally:
@@ -61,8 +72,8 @@ class TcpProxy:
             sock.shutdown(socket.SHUT_RDWR)
         sock.close()
 
-    def cut(self) -> None:
-        """Refuse new connections and reset the open ones, as a dead network would."""
+    def cut(self, *, spare_listeners: bool = False) -> None:
+        """Refuse new connections and reset the open ones (but change listeners', if spared)."""
         if self.listener is not None:
             # shutdown() wakes the thread blocked in accept(); close() alone would not on Linux.
             with contextlib.suppress(OSError):
@@ -70,9 +81,17 @@ class TcpProxy:
             self.listener.close()
             self.listener = None
         with self._lock:
-            connections = list(self._connections)
+            spared = self._listeners if spare_listeners else set()
+            connections = [sock for sock in self._connections if sock not in spared]
         for sock in connections:
             self._close(sock)
+
+    def drop_listeners_silently(self) -> int:
+        """Stop forwarding on change listeners' connections, closing nothing; returns how many
+        connections that silenced."""
+        with self._lock:
+            self._silenced |= self._listeners & self._connections
+            return len(self._silenced) // 2
 
     def restore(self) -> None:
         self.start()

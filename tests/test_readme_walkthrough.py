@@ -47,8 +47,10 @@ def test_readme_walkthrough_works_verbatim(tmp_path: Path) -> None:
             assert time.monotonic() < deadline, "tokenward serve did not come up"
             time.sleep(0.1)
         script = _walkthrough().replace("127.0.0.1:8000", f"127.0.0.1:{port}")
+        # Afterwards, the tokens the walkthrough minted, for the leak watch.
+        issued = 'printf "%s\\n" "$TOKEN" "$ORG_TOKEN" > issued-tokens.txt\n'
         result = subprocess.run(
-            ["bash", "-euo", "pipefail", "-c", script],
+            ["bash", "-euo", "pipefail", "-c", script + issued],
             cwd=tmp_path,
             env=env,
             capture_output=True,
@@ -58,7 +60,13 @@ def test_readme_walkthrough_works_verbatim(tmp_path: Path) -> None:
     finally:
         server.terminate()
         banner = server.communicate(timeout=20)[0].decode()
-        WATCH.log_text(banner, "tokenward serve log")
+    # The secrets the walkthrough issued and typed, then the server's whole log searched for them.
+    issued_tokens = tmp_path / "issued-tokens.txt"
+    for token in issued_tokens.read_text().split() if issued_tokens.exists() else []:
+        WATCH.secret(token, "token")
+    for password in re.findall(r"--password '([^']+)'", script):
+        WATCH.password(password)
+    WATCH.log_text(banner, "tokenward serve log")
     assert result.returncode == 0, result.stdout + result.stderr
     output = result.stdout
     assert output.count('"code":"personal-token-denied"') == 2, output

@@ -1,6 +1,8 @@
-"""Hypothesis drives organizations, members, roles, both kinds of token and the personal-token
-switch through the HTTP API, keeps a model of what should be true, and after every step asks the
-live server, with every credential, about every organization:
+"""Hypothesis drives organizations, members, roles, both kinds of token and the organization's
+rules (the personal-token switch, report mode, a lifetime limit, required 2FA, tokens revoked for
+one organization) through the HTTP API, keeps a model of what should be true, and after every step
+asks the live server, with every credential, about every organization and its project (a route
+that learns its organization from the object):
 
 - a personal token never gets a 2xx on an organization that denies personal tokens;
 - a removed member's tokens and session never reach that organization;
@@ -21,7 +23,8 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Literal
 
 import httpx
-from hypothesis import HealthCheck, Phase, settings
+import pyotp
+from hypothesis import HealthCheck, Phase, assume, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
     RuleBasedStateMachine,
@@ -42,12 +45,15 @@ MAX_ORGANIZATION_TOKENS = 4
 PERSONAL_SCOPES = [sorted(ALL_SCOPES), ["org:read"], ["project:read", "project:write"]]
 ORGANIZATION_SCOPES = [["org:read", "project:read"], ["project:read"]]
 ROLES = [role.value for role in Role]
+TWO_FACTOR_USER = USERS - 1  # the one person with an authenticator
+LIFETIMES = [None, 7]  # days a personal token is minted to live (None: never expires)
+LIMITS = [None, 30, 3]  # an organization's maximum personal-token lifetime
 
 # Deterministic and bounded. No shrinking: every step costs requests to a live server, and a
 # failing run of at most a dozen steps reads well as it is.
 SETTINGS = settings(
-    max_examples=12,
-    stateful_step_count=12,
+    max_examples=5,
+    stateful_step_count=10,
     deadline=None,
     derandomize=True,
     database=None,
@@ -63,9 +69,14 @@ SITUATIONS = {
     "organization token at another organization",
     "removed member refused",
     "non-member refused",
+    "second factor required",
+    "personal token revoked here",
+    "report mode let through",
+    "project reached",
 }
 
 State = Literal["active", "revoked", "expired"]
+MISSING_PROJECT = "999999999"
 
 
 @dataclass(eq=False)
@@ -79,18 +90,29 @@ class Token:
     user: int | None = None  # personal tokens
     organization: str | None = None  # organization tokens
     state: State = "active"
+    lifetime_days: int | None = None
     secret: str = field(default="", repr=False)
 
 
 @dataclass(eq=False)
 class Organization:
     slug: str
+    project_id: str = ""
     allow_personal_tokens: bool = True
+    report_only: bool = False
+    max_lifetime_days: int | None = None
+    require_2fa: bool = False
+    revoked_here: set[str] = field(default_factory=set)  # token labels
     roles: dict[int, str] = field(default_factory=dict)  # user index -> role
     member_ids: dict[int, str] = field(default_factory=dict)  # user index -> membership id
 
     def owners(self) -> list[int]:
-        return sorted(user for user, role in self.roles.items() if role == "owner")
+        """Owners who can act here: with a second factor, if the organization requires one."""
+        return sorted(
+            user
+            for user, role in self.roles.items()
+            if role == "owner" and (user == TWO_FACTOR_USER or not self.require_2fa)
+        )
 
 
 @dataclass
@@ -163,6 +185,7 @@ class AccessMachine(RuleBasedStateMachine):
         return sum(1 for t in self.tokens if t.kind == kind and t not in self.cast.expired)
 
     def pick_owner(self, data: st.DataObject, organization: Organization) -> int:
+        assume(organization.owners())  # all owners lack the second factor now required
         owner: int = data.draw(st.sampled_from(organization.owners()), label="acting owner")
         return owner
 
@@ -174,19 +197,37 @@ class AccessMachine(RuleBasedStateMachine):
         role=st.sampled_from(ROLES),
         scopes=st.sampled_from(PERSONAL_SCOPES),
         allow=st.booleans(),
+        require_2fa=st.booleans(),
     )
     def an_organization_with_a_member_and_tokens(
-        self, owner: int, member: int, role: str, scopes: list[str], allow: bool
+        self, owner: int, member: int, role: str, scopes: list[str], allow: bool, require_2fa: bool
     ) -> None:
         """Start from something worth protecting: an owner, a member, both kinds of token."""
         self.create_organization(owner)
         organization = self.organizations[-1]
         if member != owner:
             self.add(organization, owner, member, role)
-        self.mint_personal_token(member, sorted(ALL_SCOPES))
-        self.mint_personal_token(owner, scopes)
+        self.mint_personal_token(member, sorted(ALL_SCOPES), None)
+        self.mint_personal_token(owner, scopes, LIFETIMES[-1])
         self.mint(organization, owner, ORGANIZATION_SCOPES[0])
         self.flip(organization, owner, allow)
+        if require_2fa:  # by an owner with a second factor, as only they may
+            if TWO_FACTOR_USER not in organization.roles:
+                self.add(organization, owner, TWO_FACTOR_USER, "owner")
+            elif organization.roles[TWO_FACTOR_USER] != "owner":
+                member_id = organization.member_ids[TWO_FACTOR_USER]
+                promoted = self.session(owner).put(
+                    f"/api/0/organizations/{organization.slug}/members/{member_id}/",
+                    json={"role": "owner"},
+                )
+                assert promoted.status_code == 200, promoted.text
+                organization.roles[TWO_FACTOR_USER] = "owner"
+            response = self.session(TWO_FACTOR_USER).put(
+                f"/api/0/organizations/{organization.slug}/",
+                json={"settings": {"require_2fa": True}},
+            )
+            assert response.status_code == 200, response.text
+            organization.require_2fa = True
 
     @precondition(lambda self: len(self.organizations) < MAX_ORGANIZATIONS)
     @rule(owner=st.integers(0, USERS - 1))
@@ -199,7 +240,11 @@ class AccessMachine(RuleBasedStateMachine):
         members = self.session(owner).get(f"/api/0/organizations/{slug}/members/")
         assert members.status_code == 200, members.text
         (membership,) = members.json()
-        organization = Organization(slug, roles={owner: "owner"})
+        project = self.session(owner).post(
+            f"/api/0/organizations/{slug}/projects/", json={"slug": "site", "name": "Site"}
+        )
+        assert project.status_code == 201, project.text
+        organization = Organization(slug, project.json()["id"], roles={owner: "owner"})
         organization.member_ids[owner] = membership["id"]
         self.organizations.append(organization)
 
@@ -229,7 +274,7 @@ class AccessMachine(RuleBasedStateMachine):
         response = self.session(actor).delete(
             f"/api/0/organizations/{organization.slug}/members/{organization.member_ids[user]}/"
         )
-        if organization.owners() == [user]:
+        if [u for u, r in organization.roles.items() if r == "owner"] == [user]:
             assert response.status_code == 409, response.text
             return
         assert response.status_code == 204, response.text
@@ -246,7 +291,8 @@ class AccessMachine(RuleBasedStateMachine):
             f"/api/0/organizations/{organization.slug}/members/{organization.member_ids[user]}/",
             json={"role": role},
         )
-        if organization.owners() == [user] and role != "owner":
+        owners = [u for u, r in organization.roles.items() if r == "owner"]
+        if owners == [user] and role != "owner":
             assert response.status_code == 409, response.text
             return
         assert response.status_code == 200, response.text
@@ -266,16 +312,66 @@ class AccessMachine(RuleBasedStateMachine):
         assert response.json()["settings"]["allow_personal_tokens"] is allow
         organization.allow_personal_tokens = allow
 
-    @precondition(lambda self: self.count("personal") < MAX_PERSONAL_TOKENS)
-    @rule(user=st.integers(0, USERS - 1), scopes=st.sampled_from(PERSONAL_SCOPES))
-    def mint_personal_token(self, user: int, scopes: list[str]) -> None:
-        response = self.session(user).post(
-            "/api/0/users/me/tokens/", json={"name": unique("sm"), "scopes": scopes}
+    @rule(
+        data=st.data(),
+        report=st.booleans(),
+        limit=st.sampled_from(LIMITS),
+        require_2fa=st.booleans(),
+    )
+    def set_rules(
+        self, data: st.DataObject, report: bool, limit: int | None, require_2fa: bool
+    ) -> None:
+        organization = data.draw(st.sampled_from(self.organizations), label="organization")
+        actor = self.pick_owner(data, organization)
+        settings = {
+            "personal_token_enforcement": "report" if report else "enforce",
+            "personal_token_max_lifetime_days": limit,
+            "require_2fa": require_2fa,
+        }
+        response = self.session(actor).put(
+            f"/api/0/organizations/{organization.slug}/", json={"settings": settings}
         )
+        if require_2fa and not organization.require_2fa and actor != TWO_FACTOR_USER:
+            assert response.status_code == 400, response.text  # an owner needs 2FA first
+            return
+        assert response.status_code == 200, response.text
+        organization.report_only = report
+        organization.max_lifetime_days = limit
+        organization.require_2fa = require_2fa
+
+    @rule(data=st.data())
+    def revoke_for_one_organization(self, data: st.DataObject) -> None:
+        organization = data.draw(st.sampled_from(self.organizations), label="organization")
+        candidates = [
+            t
+            for t in self.active("personal")
+            if t.user in organization.roles and t.label not in organization.revoked_here
+        ]
+        assume(candidates)
+        token = data.draw(st.sampled_from(candidates), label="token")
+        actor = self.pick_owner(data, organization)
+        response = self.session(actor).delete(
+            f"/api/0/organizations/{organization.slug}/personal-tokens/{token.id}/"
+        )
+        assert response.status_code == 204, response.text
+        organization.revoked_here.add(token.label)
+
+    @precondition(lambda self: self.count("personal") < MAX_PERSONAL_TOKENS)
+    @rule(
+        user=st.integers(0, USERS - 1),
+        scopes=st.sampled_from(PERSONAL_SCOPES),
+        lifetime=st.sampled_from(LIFETIMES),
+    )
+    def mint_personal_token(self, user: int, scopes: list[str], lifetime: int | None) -> None:
+        body: dict[str, object] = {"name": unique("sm"), "scopes": scopes}
+        if lifetime is not None:
+            expires = dt.datetime.now(dt.UTC) + dt.timedelta(days=lifetime)
+            body["expires_at"] = expires.isoformat()
+        response = self.session(user).post("/api/0/users/me/tokens/", json=body)
         assert response.status_code == 201, response.text
-        body = response.json()
+        issued = response.json()
         token = Token(f"personal-{len(self.tokens)}", "personal", frozenset(scopes), user=user)
-        token.id, token.secret = body["id"], body["token"]
+        token.id, token.secret, token.lifetime_days = issued["id"], issued["token"], lifetime
         self.tokens.append(token)
 
     @precondition(lambda self: bool(self.active("personal")))
@@ -323,8 +419,11 @@ class AccessMachine(RuleBasedStateMachine):
 
     # -- what must hold after every step ---------------------------------------------------
 
-    def expected(self, token: Token | None, user: int | None, org: Organization) -> tuple[int, str]:
-        """The answer to ``GET /organizations/{slug}/`` (which needs org:read), per the model."""
+    def expected(
+        self, token: Token | None, user: int | None, org: Organization, scope: str | None
+    ) -> tuple[int, str]:
+        """The answer to a read that needs ``scope`` in ``org``, per the model, in the order of
+        the contract: credential -> membership -> scope -> 2FA -> the personal-token rules."""
         if token is not None and token.state == "revoked":
             return 401, "invalid-token"
         if token is not None and token.state == "expired":
@@ -332,27 +431,39 @@ class AccessMachine(RuleBasedStateMachine):
         if token is not None and token.kind == "organization":
             if token.organization != org.slug:
                 return 404, "not-found"
-            return (200, "") if "org:read" in token.scopes else (403, "insufficient-scope")
+            return (200, "") if scope in (None, *token.scopes) else (403, "insufficient-scope")
         assert user is not None
         role = org.roles.get(user)
         if role is None:
             return 404, "not-found"
+        scopes = ROLE_SCOPES[Role(role)] & (token.scopes if token is not None else ALL_SCOPES)
+        if scope is not None and scope not in scopes:
+            return 403, "insufficient-scope"
+        if org.require_2fa and user != TWO_FACTOR_USER:
+            return 401, "2fa-required"
         if token is None:
             return 200, ""
-        if "org:read" not in token.scopes & ROLE_SCOPES[Role(role)]:
-            return 403, "insufficient-scope"
+        if token.label in org.revoked_here:
+            return 403, "personal-token-revoked"
+        refusal = ""
+        limit, lifetime = org.max_lifetime_days, token.lifetime_days
         if not org.allow_personal_tokens:
-            return 403, "personal-token-denied"
+            refusal = "personal-token-denied"
+        elif limit is not None and (lifetime is None or lifetime > limit):
+            refusal = "personal-token-lifetime-exceeded"
+        if refusal and not org.report_only:
+            return 403, refusal
         return 200, ""
 
     def visible(self, token: Token | None, user: int | None) -> set[str]:
-        """Which of this run's organizations ``GET /organizations/`` should list."""
+        """Which of this run's organizations ``GET /organizations/`` should list: those the
+        credential may enter, and those that only want a second factor first."""
         if token is not None and token.kind == "organization":
             return {token.organization} if token.organization else set()
         return {
             org.slug
             for org in self.organizations
-            if user in org.roles and (token is None or org.allow_personal_tokens)
+            if self.expected(token, user, org, None) in ((200, ""), (401, "2fa-required"))
         }
 
     def callers(self) -> list[tuple[str, Token | None, int | None]]:
@@ -370,19 +481,44 @@ class AccessMachine(RuleBasedStateMachine):
     @invariant()
     def every_caller_gets_exactly_what_the_model_says(self) -> None:
         for label, token, user in self.callers():
-            missing = self.ask(token, user, f"/api/0/organizations/{self.cast.missing_slug}/")
+            missing = {
+                "org:read": self.ask(
+                    token, user, f"/api/0/organizations/{self.cast.missing_slug}/"
+                ),
+                "project:read": self.ask(token, user, f"/api/0/projects/{MISSING_PROJECT}/"),
+            }
             for org in self.organizations:
-                response = self.ask(token, user, f"/api/0/organizations/{org.slug}/")
-                status, code = self.expected(token, user, org)
-                where = f"{label} on {org.slug} ({org.roles}, allow={org.allow_personal_tokens})"
-                self.assert_invariants(token, user, org, response, missing, where)
-                self.seen[self.situation(token, user, org, code)] += 1
-                assert response.status_code == status, f"{where}: {response.text}"
-                assert (error_code(response) or "") == code, f"{where}: {response.text}"
+                routes = [("org:read", f"/api/0/organizations/{org.slug}/")]
+                if token is None or token.state == "active":  # a dead token is refused anywhere
+                    routes.append(("project:read", f"/api/0/projects/{org.project_id}/"))
+                for scope, path in routes:
+                    response = self.ask(token, user, path)
+                    status, code = self.expected(token, user, org, scope)
+                    where = f"{label} at {path} ({org})"
+                    self.assert_invariants(token, user, org, response, missing[scope], where)
+                    self.seen[self.situation(token, user, org, code)] += 1
+                    if scope == "project:read" and status == 200:
+                        self.seen["project reached"] += 1
+                        assert response.json()["id"] == org.project_id, where
+                    if status == 200 and token is not None and self.would_refuse(token, org):
+                        self.seen["report mode let through"] += 1
+                    assert response.status_code == status, f"{where}: {response.text}"
+                    assert (error_code(response) or "") == code, f"{where}: {response.text}"
+
+    def would_refuse(self, token: Token, org: Organization) -> bool:
+        if token.kind != "personal":
+            return False
+        limit = org.max_lifetime_days
+        too_long = limit is not None and (token.lifetime_days or limit + 1) > limit
+        return not org.allow_personal_tokens or too_long
 
     def situation(self, token: Token | None, user: int | None, org: Organization, code: str) -> str:
         if code == "personal-token-denied":
             return "personal token denied"
+        if code == "2fa-required":
+            return "second factor required"
+        if code == "personal-token-revoked":
+            return "personal token revoked here"
         if code == "token-expired":
             return "expired token refused"
         if code == "invalid-token" and token is not None:
@@ -411,8 +547,13 @@ class AccessMachine(RuleBasedStateMachine):
         allowed = 200 <= response.status_code < 300
         if token is not None and token.state != "active":
             assert not allowed, f"a {token.state} token worked: {where}"
-        if token is not None and token.kind == "personal" and not org.allow_personal_tokens:
+        denied = not org.allow_personal_tokens and not org.report_only
+        if token is not None and token.kind == "personal" and denied:
             assert not allowed, f"a personal token got in where they are denied: {where}"
+        if org.require_2fa and user is not None and user != TWO_FACTOR_USER:
+            assert not allowed, f"a member without a second factor got in: {where}"
+        if token is not None and token.label in org.revoked_here:
+            assert not allowed, f"a token revoked here got in: {where}"
         if token is not None and token.kind == "organization" and token.organization != org.slug:
             assert not allowed, f"an organization token reached another organization: {where}"
         if token is not None and token.kind == "organization":
@@ -437,9 +578,18 @@ class AccessMachine(RuleBasedStateMachine):
             assert listed == self.visible(token, user), label
 
 
+def _enrol(session: ApiClient) -> None:
+    setup = session.post("/api/0/users/me/2fa/setup/")
+    assert setup.status_code == 201, setup.text
+    code = pyotp.TOTP(setup.json()["secret"]).now()
+    confirmed = session.post("/api/0/users/me/2fa/confirm/", json={"code": code})
+    assert confirmed.status_code == 200, confirmed.text
+
+
 def test_access_invariants_hold_after_every_step(world: World) -> None:
     accounts = [world.user(f"Person {index}") for index in range(USERS)]
     sessions = [world.login(account) for account in accounts]
+    _enrol(sessions[TWO_FACTOR_USER])
     AccessMachine.cast = _expiring_tokens(world, accounts, sessions)
     AccessMachine.seen = Counter()
     run_state_machine_as_test(AccessMachine, settings=SETTINGS)

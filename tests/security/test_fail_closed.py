@@ -1,5 +1,9 @@
 """When the store cannot be reached, Tokenward answers 503 — never an allow on a guess, never a
-stack — and recovers by itself when the store is back."""
+stack — and recovers by itself when the store is back.
+
+A server distrusts its caches on either of two signals, each proved alone here: a store error
+during a request (while its change listener still looks healthy), and its listener finding its
+connection dead (silently dropped: no error ever reaches a request)."""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 
+from tests.fastpath.conftest import LONG_TTL, execute_sql, listening, wait_for
 from tests.support import (
     ApiClient,
     LiveServer,
@@ -27,12 +32,14 @@ def proxied(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, TcpProx
     proxy = TcpProxy(("127.0.0.1", 5432)).start()
     proxied_url = url.replace("@127.0.0.1:5432/", f"@127.0.0.1:{proxy.port}/")
     assert proxied_url != url
-    with running_server(proxied_url) as server:
+    # Caches live an hour: only the signals under test can explain a fresh answer.
+    with running_server(proxied_url, cache_ttl_seconds=LONG_TTL) as server:
+        wait_for(lambda: listening(server), "the change listener to connect")
         yield server, proxy
         proxy.cut()
 
 
-def _until(predicate: object, seconds: float = 15.0) -> bool:
+def _until(predicate: object, seconds: float = 30.0) -> bool:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if predicate():  # type: ignore[operator]
@@ -77,3 +84,47 @@ def test_store_outage_answers_503_and_recovers(proxied: tuple[LiveServer, TcpPro
     settings = owner.get(f"/api/0/organizations/{slug}/").json()["settings"]
     assert settings["allow_personal_tokens"] is True
     world.close()
+
+
+def _warm_bearer(server: LiveServer) -> tuple[World, ApiClient, ApiClient, str]:
+    world = World(server)
+    owner = world.session("Owner")
+    slug = world.organization(owner)
+    bearer = world.bearer(world.personal_token(owner, ["org:read"]))
+    for _ in range(3):  # principal and organization now answered from the caches
+        assert bearer.get(f"/api/0/organizations/{slug}/").status_code == 200
+    return world, owner, bearer, slug
+
+
+def test_a_store_error_during_a_request_alone_stops_the_caches(
+    proxied: tuple[LiveServer, TcpProxy],
+) -> None:
+    server, proxy = proxied
+    world, owner, bearer, slug = _warm_bearer(server)
+    proxy.cut(spare_listeners=True)  # the change listener keeps its connection, and its pings
+    failed = owner.get(f"/api/0/organizations/{slug}/members/")  # reads the store: fails
+    assert (failed.status_code, error_code(failed)) == (503, "unavailable"), failed.text
+    # The listener never lost anything, yet the cached allow is not served on a guess.
+    cached = bearer.get(f"/api/0/organizations/{slug}/")
+    assert (cached.status_code, error_code(cached)) == (503, "unavailable"), cached.text
+    world.close()
+
+
+def test_a_silently_dead_listener_alone_stops_the_caches(
+    proxied: tuple[LiveServer, TcpProxy],
+) -> None:
+    server, proxy = proxied
+    world, _, bearer, slug = _warm_bearer(server)
+    assert proxy.drop_listeners_silently() == 1  # requests still reach the store; it hears nothing
+    url = server.settings.database_url.replace(f"127.0.0.1:{proxy.port}", "127.0.0.1:5432")
+    _deny_behind_the_back(url, slug)  # a change whose notification could not be heard anyway
+    # Only the listener finding its connection dead (its ping unanswered) can end the cached
+    # allow: it flushes the caches and reconnects, and the change is read fresh.
+    path = f"/api/0/organizations/{slug}/"
+    assert _until(lambda: error_code(bearer.get(path)) == "personal-token-denied")
+    assert error_code(bearer.get(path)) == "personal-token-denied"
+    world.close()
+
+
+def _deny_behind_the_back(url: str, slug: str) -> None:
+    execute_sql(url, "UPDATE organizations SET allow_personal_tokens = false WHERE slug = $1", slug)

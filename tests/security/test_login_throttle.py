@@ -120,7 +120,11 @@ def four_workers(database_urls: dict[str, str], tmp_path: Path) -> Iterator[str]
         "TOKENWARD_SECRET_KEY": "workers-" + unique("k"),
     }
     process = subprocess.Popen(
-        [TOKENWARD, "serve", "--workers", "4", "--port", str(port), "--log-level", "warning"],
+        # --proxy-headers: each test address counts on its own (X-Forwarded-For from loopback).
+        [
+            *(TOKENWARD, "serve", "--workers", "4", "--port", str(port)),
+            *("--log-level", "warning", "--proxy-headers"),
+        ],
         env=env,
         cwd=tmp_path,
         stdout=subprocess.DEVNULL,

@@ -15,6 +15,7 @@ _DESCRIPTIONS = {
     "personal-token-denied.",
     404: "not-found: no such object, or the caller is not a member of its organization.",
     409: "conflict: e.g. the slug or email is taken, or the last owner would go.",
+    408: "request-timeout: the body did not arrive within the time limit.",
     413: "payload-too-large: the body is over the size limit.",
     429: "rate-limited: too many failed attempts; see the Retry-After header.",
     503: "unavailable: the store cannot be reached.",
@@ -49,15 +50,17 @@ def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
 
 def document_common_answers(schema: dict[str, Any]) -> None:
     """Add to a generated schema what the layers around the routes answer for every operation:
-    413 for a body over the size limit, and the ``Link`` header of paginated lists."""
+    408 for a body too slow to arrive, 413 for a body over the size limit, and the ``Link``
+    header of paginated lists."""
     error_body = {"application/json": {"schema": {"$ref": "#/components/schemas/ErrorOut"}}}
     for path in schema.get("paths", {}).values():
         for operation in path.values():
             responses = operation.setdefault("responses", {})
             if "requestBody" in operation:
-                responses.setdefault(
-                    "413", {"description": _DESCRIPTIONS[413], "content": error_body}
-                )
+                for status in ("408", "413"):
+                    responses.setdefault(
+                        status, {"description": _DESCRIPTIONS[int(status)], "content": error_body}
+                    )
             parameters = operation.get("parameters", [])
             if "200" in responses and any(p.get("name") == "cursor" for p in parameters):
                 responses["200"].setdefault("headers", {})["Link"] = _LINK

@@ -59,6 +59,7 @@ from tokenward.store.tables import Organization, Project
 
 __all__ = [
     "ACCESS_ATTRIBUTE",
+    "REQUIREMENT_ATTRIBUTE",
     "Access",
     "OrganizationContext",
     "ProjectContext",
@@ -79,6 +80,8 @@ __all__ = [
 
 Access = Literal["public", "user", "organization"]
 ACCESS_ATTRIBUTE = "__tokenward_access__"
+# What a gated route asks of the rule before any refinement (read by the fuzz tests' oracle).
+REQUIREMENT_ATTRIBUTE = "__tokenward_requirement__"
 
 # Given the route's requirement and the request body (parsed JSON, or None), a refinement returns
 # a stricter requirement, e.g. owner + session when the body touches security settings.
@@ -243,6 +246,8 @@ def user_level(*, session_only: bool = False, allow_organization_token: bool = F
             )
         return principal
 
+    setattr(user_access, REQUIREMENT_ATTRIBUTE, Requirement(None, session_only))
+    user_access.allows_organization_token = allow_organization_token  # type: ignore[attr-defined]
     return _mark("user", user_access)
 
 
@@ -307,6 +312,7 @@ def organization_access(
         ip = client_ip(request)
         return OrganizationContext(db, principal, found, role, scopes, ip, admitted)
 
+    setattr(organization_gate, REQUIREMENT_ATTRIBUTE, requirement)
     return _mark("organization", organization_gate)
 
 
@@ -334,6 +340,7 @@ def project_access(scope: str) -> Any:
         ip = client_ip(request)
         return ProjectContext(db, principal, found, role, scopes, ip, admitted, project=project)
 
+    setattr(project_gate, REQUIREMENT_ATTRIBUTE, requirement)
     return _mark("organization", project_gate)
 
 
