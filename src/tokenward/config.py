@@ -100,6 +100,8 @@ class Settings:
     email_from: str = "Tokenward <tokenward@localhost>"
     base_url: str = DEFAULT_BASE_URL
     outbox_interval_seconds: float = 5.0
+    # GitHub's key file for signed leaked-token reports; without it that endpoint answers 404.
+    secret_scanning_keys: str | None = None
 
     def __repr__(self) -> str:
         return f"Settings(database_url={self.database_url!r}, cookie_secure={self.cookie_secure})"
@@ -132,4 +134,5 @@ class Settings:
             email_from=env.get("TOKENWARD_EMAIL_FROM") or "Tokenward <tokenward@localhost>",
             base_url=(env.get("TOKENWARD_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             outbox_interval_seconds=_number(env, "TOKENWARD_OUTBOX_INTERVAL_SECONDS", 5.0),
+            secret_scanning_keys=env.get("TOKENWARD_SECRET_SCANNING_KEYS") or None,
         )
