@@ -1,0 +1,143 @@
+"""Leak reports: a key file of scanner keys generated in the test run, a server per backend that
+trusts it, and a real SMTP server for the notices."""
+
+from __future__ import annotations
+
+import base64
+import json
+import os
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+
+from tests.conftest import BACKENDS
+from tests.mailbox import Mailbox
+from tests.support import ApiClient, LiveServer, World, running_server
+
+SCANNER_PATH = "/api/0/secret-scanning/github/"
+
+
+class ScannerKeyring:
+    """Signing keys of a pretend scanner; the public halves go to the file Tokenward reads."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.keys: dict[str, ec.EllipticCurvePrivateKey] = {}
+        self.current = ""
+
+    def add(self, key_id: str) -> None:
+        self.keys[key_id] = ec.generate_private_key(ec.SECP256R1())
+        self.current = key_id
+        self.write()
+
+    def remove(self, key_id: str) -> None:
+        del self.keys[key_id]
+        self.write()
+
+    def write(self) -> None:
+        public_keys = [
+            {
+                "key_identifier": key_id,
+                "key": key.public_key()
+                .public_bytes(
+                    serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
+                )
+                .decode(),
+                "is_current": key_id == self.current,
+            }
+            for key_id, key in self.keys.items()
+        ]
+        staged = self.path.with_suffix(".tmp")
+        staged.write_text(json.dumps({"public_keys": public_keys}))
+        os.replace(staged, self.path)  # as a deployment would: never a half-written file
+
+    def headers(
+        self,
+        body: bytes,
+        key_id: str | None = None,
+        key: ec.EllipticCurvePrivateKey | None = None,
+    ) -> dict[str, str]:
+        key_id = key_id or self.current
+        signer = key or self.keys[key_id]
+        signature = signer.sign(body, ec.ECDSA(hashes.SHA256()))
+        return {
+            "Github-Public-Key-Identifier": key_id,
+            "Github-Public-Key-Signature": base64.b64encode(signature).decode(),
+            "Content-Type": "application/json",
+        }
+
+
+def report_body(*items: dict[str, Any]) -> bytes:
+    return json.dumps(list(items)).encode()
+
+
+def leak(token: str, url: str = "https://github.com/acme/app/blob/abc/.env") -> dict[str, str]:
+    return {"token": token, "type": "tokenward_token", "url": url, "source": "content"}
+
+
+def send_report(client: ApiClient, keyring: ScannerKeyring, *items: dict[str, Any]) -> Any:
+    body = report_body(*items)
+    return client.post(SCANNER_PATH, content=body, headers=keyring.headers(body))
+
+
+@pytest.fixture(scope="session")
+def leak_mailbox() -> Iterator[Mailbox]:
+    box = Mailbox().start()
+    yield box
+    box.stop()
+
+
+@pytest.fixture(scope="session")
+def keyring(tmp_path_factory: pytest.TempPathFactory) -> ScannerKeyring:
+    ring = ScannerKeyring(tmp_path_factory.mktemp("scanner-keys") / "keys.json")
+    ring.add("key-1")
+    return ring
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def scanning_server(
+    request: pytest.FixtureRequest,
+    database_urls: dict[str, str],
+    leak_mailbox: Mailbox,
+    keyring: ScannerKeyring,
+) -> Iterator[LiveServer]:
+    with running_server(
+        database_urls[request.param],
+        smtp_url=leak_mailbox.url,
+        base_url="http://tokenward.test",
+        usage_flush_seconds=0.1,
+        outbox_interval_seconds=0.1,
+        secret_scanning_keys=str(keyring.path),
+    ) as server:
+        yield server
+
+
+@pytest.fixture
+def scanning(scanning_server: LiveServer) -> Iterator[World]:
+    world = World(scanning_server)
+    yield world
+    world.close()
+
+
+def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return check()
+
+
+def used_in(owner: ApiClient, slug: str) -> Callable[[], bool]:
+    """Whether the organization's usage counts have seen a personal token act there."""
+
+    def check() -> bool:
+        report = owner.get(f"/api/0/organizations/{slug}/personal-token-usage/").json()
+        return bool(report["tokens"]) and report["totals"]["requests"]["allowed"] > 0
+
+    return check
