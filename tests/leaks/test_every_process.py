@@ -8,7 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.leaks.conftest import ScannerKeyring, eventually, leak, send_report
+from tests.leaks.conftest import eventually, leak, send_report
+from tests.leaks.keyring import ScannerKeyring
 from tests.support import World, running_server
 
 

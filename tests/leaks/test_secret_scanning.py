@@ -14,14 +14,13 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
 from tests.leaks.conftest import (
-    SCANNER_PATH,
-    ScannerKeyring,
     eventually,
     leak,
     report_body,
     send_report,
     used_in,
 )
+from tests.leaks.keyring import SCANNER_PATH, ScannerKeyring
 from tests.mailbox import Mailbox
 from tests.support import ApiClient, World, assert_error, error_fields, run_async
 from tokenward import credentials
