@@ -15,6 +15,7 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
             "TOKENWARD_BENCH_FLIPS": "4",
             "TOKENWARD_BENCH_REQUESTS": "200",
             "TOKENWARD_BENCH_FLUSH_SECONDS": "0.3",
+            "TOKENWARD_BENCH_LEAKS": "20",
         }
     )
     assert [figure.name for figure in figures] == [
@@ -22,7 +23,8 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
         "cold-path",
         "propagation",
         "usage-writes",
+        "leak-report",
     ]
-    summary = capsys.readouterr().out.strip().splitlines()[-4:]
+    summary = capsys.readouterr().out.strip().splitlines()[-5:]
     assert [line.split(":")[0] for line in summary] == [figure.name for figure in figures]
     assert all("goal" in line for line in summary)

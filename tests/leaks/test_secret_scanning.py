@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
+import uuid
 from typing import Any
 
 import pytest
@@ -167,7 +168,7 @@ def test_rotated_keys_are_read_without_a_restart(scanning: World, keyring: Scann
     first, second = (world.organization_token(owner, slug, ["org:read"]) for _ in range(2))
     old = keyring.current
     old_key = keyring.keys[old]
-    keyring.add(f"key-rotated-{len(keyring.keys)}")  # the new key is current; both are listed
+    keyring.add(f"key-{uuid.uuid4().hex[:8]}")  # the new key is current; both are listed
     answered = send_report(world.anonymous(), keyring, leak(first))
     assert answered.status_code == 200 and answered.json()[0]["label"] == "true_positive"
 

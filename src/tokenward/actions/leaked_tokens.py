@@ -13,10 +13,10 @@ import datetime as dt
 import hashlib
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward import credentials
@@ -27,12 +27,12 @@ from tokenward.notices.leak_messages import (
     leaked_personal_token_notice,
 )
 from tokenward.notices.messages import Notice
-from tokenward.notices.outbox import enqueue
-from tokenward.store.audit import record_event
 from tokenward.store.tables import (
+    AuditLogEntry,
     Membership,
     Organization,
     OrganizationToken,
+    OutgoingEmail,
     PersonalToken,
     User,
     utcnow,
@@ -122,12 +122,14 @@ async def report_leaks(
         )
     known: set[str] = set()
     changes: list[Change] = []
+    writes = _Writes(reporter)
     personal = by_kind.get(credentials.TokenKind.PERSONAL)
     if personal:
-        known |= await _revoke_personal(db, personal, reporter, base_url, changes)
+        known |= await _revoke_personal(db, personal, writes, base_url, changes)
     organization = by_kind.get(credentials.TokenKind.ORGANIZATION)
     if organization:
-        known |= await _revoke_organization(db, organization, reporter, base_url, changes)
+        known |= await _revoke_organization(db, organization, writes, base_url, changes)
+    await writes.insert(db)
     await commit_changes(db, *changes)
     return [
         LeakVerdict(
@@ -139,19 +141,47 @@ async def report_leaks(
     ]
 
 
-def _audit(
-    db: AsyncSession, reporter: LeakReporter, organization_id: int, event: str, data: Any
-) -> None:
-    record_event(
-        db,
-        organization_id=organization_id,
-        event=event,
-        actor_type=reporter.actor_type,
-        actor_id=reporter.actor_id,
-        actor_name=reporter.actor_name,
-        ip_address=reporter.ip_address,
-        data=data,
-    )
+@dataclass
+class _Writes:
+    """The audit entries and notices of one report: one insert statement each, however many."""
+
+    reporter: LeakReporter
+    audits: list[dict[str, Any]] = field(default_factory=list)
+    emails: list[dict[str, Any]] = field(default_factory=list)
+
+    def audit(self, organization_id: int, event: str, data: dict[str, Any]) -> None:
+        self.audits.append(
+            {
+                "organization_id": organization_id,
+                "event": event,
+                "actor_type": self.reporter.actor_type,
+                "actor_id": self.reporter.actor_id,
+                "actor_name": self.reporter.actor_name[:254],
+                "ip_address": self.reporter.ip_address,
+                "data": data,
+                "created_at": utcnow(),
+            }
+        )
+
+    def notify(self, recipient: str, notice: Notice, kind: str) -> None:
+        now = utcnow()
+        self.emails.append(
+            {
+                "recipient": recipient,
+                "subject": " ".join(notice.subject.split())[:200],
+                "body": notice.body,
+                "kind": kind,
+                "created_at": now,
+                "next_attempt_at": now,
+                "attempts": 0,
+            }
+        )
+
+    async def insert(self, db: AsyncSession) -> None:
+        if self.audits:
+            await db.execute(insert(AuditLogEntry), self.audits)
+        if self.emails:
+            await db.execute(insert(OutgoingEmail), self.emails)
 
 
 async def _owners_of(db: AsyncSession, organization_ids: set[int]) -> dict[int, list[str]]:
@@ -169,14 +199,10 @@ async def _owners_of(db: AsyncSession, organization_ids: set[int]) -> dict[int, 
     return owners
 
 
-def _notify(db: AsyncSession, recipient: str, notice: Notice, kind: str) -> None:
-    enqueue(db, recipient=recipient, subject=notice.subject, body=notice.body, kind=kind)
-
-
 async def _revoke_personal(
     db: AsyncSession,
     leaks: dict[str, _Leak],
-    reporter: LeakReporter,
+    writes: _Writes,
     base_url: str,
     changes: list[Change],
 ) -> set[str]:
@@ -197,7 +223,7 @@ async def _revoke_personal(
     )
     newly = sorted(revoked.all())
     if newly:
-        await _tell_about_personal(db, newly, hashes, leaks, reporter, base_url)
+        await _tell_about_personal(db, newly, hashes, leaks, writes, base_url)
         changes.extend(Change.personal_token(token_id) for token_id in newly)
     return set(hashes.values())
 
@@ -207,7 +233,7 @@ async def _tell_about_personal(
     token_ids: list[int],
     hashes: dict[int, str],
     leaks: dict[str, _Leak],
-    reporter: LeakReporter,
+    writes: _Writes,
     base_url: str,
 ) -> None:
     tokens = (
@@ -240,8 +266,7 @@ async def _tell_about_personal(
         organizations = organizations_of.get(token.id, {})
         listed = sorted(organizations.values(), key=lambda pair: pair[1])
         told = {user.email}
-        _notify(
-            db,
+        writes.notify(
             user.email,
             leaked_personal_token_notice(
                 token_name=token.name,
@@ -256,9 +281,7 @@ async def _tell_about_personal(
             "personal-token.leaked",
         )
         for organization_id in sorted(organizations):
-            _audit(
-                db,
-                reporter,
+            writes.audit(
                 organization_id,
                 "personal-token.leaked",
                 {
@@ -275,8 +298,7 @@ async def _tell_about_personal(
                 if email in told:
                     continue
                 told.add(email)
-                _notify(
-                    db,
+                writes.notify(
                     email,
                     leaked_personal_token_notice(
                         token_name=token.name,
@@ -295,7 +317,7 @@ async def _tell_about_personal(
 async def _revoke_organization(
     db: AsyncSession,
     leaks: dict[str, _Leak],
-    reporter: LeakReporter,
+    writes: _Writes,
     base_url: str,
     changes: list[Change],
 ) -> set[str]:
@@ -326,9 +348,7 @@ async def _revoke_organization(
     owners_by_org = await _owners_of(db, {o.id for _, o in tokens})
     for token, organization in tokens:
         leak = leaks[hashes[token.id]]
-        _audit(
-            db,
-            reporter,
+        writes.audit(
             organization.id,
             "org-token.leaked",
             {
@@ -349,7 +369,7 @@ async def _revoke_organization(
             base_url=base_url,
         )
         for email in owners_by_org.get(organization.id, ()):
-            _notify(db, email, notice, "org-token.leaked")
+            writes.notify(email, notice, "org-token.leaked")
     changes.extend(Change.organization_token(token_id) for token_id in newly)
     return set(hashes.values())
 
