@@ -56,6 +56,7 @@ MAX_ITEMS = 1000
 ACTED_ON_DAYS = 90
 _URL_LENGTH = 2000
 _SOURCE_LENGTH = 100
+_TYPE_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -134,7 +135,7 @@ async def report_leaks(
     return [
         LeakVerdict(
             reported_hash(item.token),
-            item.type,
+            _clean(item.type, _TYPE_LENGTH),  # echoed back: printable text only
             "true_positive" if digest is not None and digest in known else "false_positive",
         )
         for item, digest in zip(items, digests, strict=True)
