@@ -6,7 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from tokenward.actions.leaked_tokens import leaked_organization_tokens
+from tokenward.actions.leaked_token_lists import leaked_organization_tokens
 from tokenward.actions.organization_tokens import (
     mint_organization_token,
     organization_tokens_of,

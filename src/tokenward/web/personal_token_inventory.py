@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
-from tokenward.actions.leaked_tokens import leaked_member_tokens
+from tokenward.actions.leaked_token_lists import leaked_member_tokens
 from tokenward.actions.personal_token_access import inventory, revoke_here
 from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.errors import ApiError
