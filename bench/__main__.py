@@ -4,7 +4,8 @@ one run.
 Sizes come from the environment so the same code runs in seconds in the test suite:
 TOKENWARD_BENCH_TOKENS (1,000,000), TOKENWARD_BENCH_ORGS (100,000), TOKENWARD_BENCH_SECONDS (5),
 TOKENWARD_BENCH_FLIPS (100), TOKENWARD_BENCH_REQUESTS (10,000), TOKENWARD_BENCH_FLUSH_SECONDS (3,
-the shipped usage batch interval), TOKENWARD_BENCH_FLOOD_REQUESTS (300).
+the shipped usage batch interval), TOKENWARD_BENCH_FLOOD_REQUESTS (300), TOKENWARD_BENCH_LEAKS
+(1,000: the most one report may hold).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from collections.abc import Mapping
 from bench.environment import temporary_database
 from bench.figures import Figure, cold_path, gate_cost, propagation, usage_writes
 from bench.gateway import gateway_cost
+from bench.leak_report import leak_report
 from bench.sign_in_flood import sign_in_flood
 
 __all__ = ["main"]
@@ -62,6 +64,8 @@ def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
                 organizations=int(_size(env, "ORGS", 100_000)),
             ),
         )
+    with temporary_database() as url:
+        figures.append(leak_report(url, secret, items=int(_size(env, "LEAKS", 1000))))
     print(_table(figures))
     print()
     for figure in figures:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
@@ -32,6 +33,7 @@ from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
 from tokenward.notices.sender import OutboxSender, SmtpSettings
+from tokenward.scanner_keys import ScannerKeys
 from tokenward.store.engine import Store
 from tokenward.web import install_web
 
@@ -110,6 +112,9 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.usage = usage
     app.state.gatekeeper = Gatekeeper(caches, metrics, usage)
     app.state.outbox = outbox
+    app.state.scanner_keys = (
+        ScannerKeys(Path(settings.secret_scanning_keys)) if settings.secret_scanning_keys else None
+    )
     install_error_handlers(app)
     app.include_router(api_router)
     app.include_router(metrics_router)

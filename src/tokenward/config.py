@@ -116,6 +116,8 @@ class Settings:
     outbox_interval_seconds: float = 5.0
     # Gateway mode: the route rules file for /forward-auth (off when None).
     gateway_routes: str | None = None
+    # GitHub's key file for signed leaked-token reports; without it that endpoint answers 404.
+    secret_scanning_keys: str | None = None
 
     def __repr__(self) -> str:
         return f"Settings(database_url={self.database_url!r}, cookie_secure={self.cookie_secure})"
@@ -156,4 +158,5 @@ class Settings:
                 window_seconds=_number(env, "TOKENWARD_ATTEMPT_WINDOW_SECONDS", 300.0),
             ),
             gateway_routes=env.get("TOKENWARD_GATEWAY_ROUTES") or None,
+            secret_scanning_keys=env.get("TOKENWARD_SECRET_SCANNING_KEYS") or None,
         )

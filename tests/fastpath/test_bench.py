@@ -16,6 +16,7 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
             "TOKENWARD_BENCH_REQUESTS": "200",
             "TOKENWARD_BENCH_FLUSH_SECONDS": "0.3",
             "TOKENWARD_BENCH_FLOOD_REQUESTS": "20",
+            "TOKENWARD_BENCH_LEAKS": "20",
         }
     )
     assert [figure.name for figure in figures] == [
@@ -25,6 +26,7 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
         "propagation",
         "usage-writes",
         "sign-in-flood",
+        "leak-report",
     ]
     summary = capsys.readouterr().out.strip().splitlines()[-len(figures) :]
     assert [line.split(":")[0] for line in summary] == [figure.name for figure in figures]

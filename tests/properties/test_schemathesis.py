@@ -11,11 +11,13 @@ look like ids. A deleted object is replaced at once so later cases can find one 
 
 from __future__ import annotations
 
+import json
 import os
 import zlib
 from collections import Counter
 from collections.abc import Iterator
 from http.cookiejar import DefaultCookiePolicy
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -33,11 +35,13 @@ from schemathesis.specs.openapi.checks import (
 )
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
+from tests.leaks.keyring import SCANNER_PATH, ScannerKeyring
 from tests.leakwatch import WATCH
 from tests.support import PASSWORD, ApiClient, LiveServer, World, error_code, unique
 from tokenward.auth.inventory import inventory
 from tokenward.auth.login_throttle import LoginThrottle, ThrottleLimits
 from tokenward.auth.sessions import COOKIE_NAME
+from tokenward.scanner_keys import ScannerKeys
 
 CHECKS = [
     not_a_server_error,
@@ -90,6 +94,7 @@ class OwnerScene:
         self.http = requests.Session()
         self.http.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))  # never keep one
         self.statuses: Counter[tuple[str, int]] = Counter()
+        self.keyring: ScannerKeyring | None = None
 
     def _mint(self, path: str) -> str:
         body = {"name": unique("fuzz"), "scopes": ["org:read"]}
@@ -178,18 +183,24 @@ def _watch(response: requests.Response) -> None:
 
 
 @pytest.fixture
-def owner_scene(world: World) -> Iterator[OwnerScene]:
+def owner_scene(world: World, tmp_path: Path) -> Iterator[OwnerScene]:
     # Fuzzed logins fail by the dozen from 127.0.0.1: count them on a throttle of their own,
     # per email as usual but not per address, so the rest of the run can still sign in.
     state = world.server.app.state
     shared = state.login_throttle
     state.login_throttle = LoginThrottle(ThrottleLimits(per_address=1_000_000))
+    # Leak reports are fuzzed signed by a scanner key of the test's own, as well as unsigned.
+    keyring = ScannerKeyring(tmp_path / "scanner-keys.json")
+    keyring.add("fuzz-key")
+    shared_keys, state.scanner_keys = state.scanner_keys, ScannerKeys(keyring.path)
     scene = None
     try:
         scene = OwnerScene(world)
+        scene.keyring = keyring
         yield scene
     finally:
         state.login_throttle = shared
+        state.scanner_keys = shared_keys
         if scene is not None:
             scene.http.close()
 
@@ -212,12 +223,27 @@ def _fuzz(operation: APIOperation, mode: GenerationMode, scene: OwnerScene) -> N
     def run(case: Case) -> None:
         scene.aim(case)
         headers = scene.headers_for(case)
-        response = case.call(session=scene.http, headers=headers)
+        if case.operation.path == SCANNER_PATH and scene.keyring is not None:
+            response = _signed_report(case, scene, headers)
+        else:
+            response = case.call(session=scene.http, headers=headers)
         _watch(response)
         scene.replenish(case, response)
         case.validate_response(response, checks=CHECKS, headers=headers)
 
     run()
+
+
+def _signed_report(case: Case, scene: OwnerScene, headers: dict[str, str]) -> requests.Response:
+    """Send the generated report signed with the scene's scanner key, two times in three."""
+    assert scene.keyring is not None
+    body = json.dumps(case.body).encode() if isinstance(case.body, list | dict) else b""
+    generated = f"{case.body}|{case.headers}"
+    signed = _choice(generated, "signature", [True, True], [False]) or False
+    if signed:
+        headers = {**headers, **scene.keyring.headers(body)}
+    url = scene.world.server.url + SCANNER_PATH
+    return scene.http.post(url, data=body, headers=headers)
 
 
 def _negatable(operation: APIOperation) -> bool:

@@ -417,6 +417,22 @@ class AccessMachine(RuleBasedStateMachine):
         assert response.status_code == 204, response.text
         token.state = "revoked"
 
+    def minted(self) -> list[Token]:
+        return [t for t in self.tokens if t not in self.cast.expired]
+
+    @precondition(lambda self: bool(self.minted()))
+    @rule(data=st.data(), reporter=st.integers(0, USERS - 1))
+    def report_leaked_token(self, data: st.DataObject, reporter: int) -> None:
+        """Anyone may report any token as leaked: a live one is revoked, a dead one stays so."""
+        token = data.draw(st.sampled_from(self.minted()), label="token")
+        response = self.session(reporter).post(
+            "/api/0/leaked-tokens/", json={"token": token.secret}
+        )
+        assert response.status_code == 200, response.text
+        assert response.json()["label"] == "true_positive", response.text
+        if token.state == "active":
+            token.state = "revoked"
+
     # -- what must hold after every step ---------------------------------------------------
 
     def expected(

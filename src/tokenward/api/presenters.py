@@ -91,7 +91,7 @@ def audit_entry_out(entry: AuditLogEntry) -> schemas.AuditEntryOut:
         id=str(entry.id),
         event=entry.event,
         actor=schemas.ActorOut(
-            type="org_token" if entry.actor_type == "org_token" else "user",
+            type=entry.actor_type if entry.actor_type in ("org_token", "system") else "user",
             id=entry.actor_id,
             name=entry.actor_name,
         ),

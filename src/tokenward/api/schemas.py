@@ -253,7 +253,7 @@ class ProjectOut(BaseModel):
 
 
 class ActorOut(BaseModel):
-    type: Literal["user", "org_token"]
+    type: Literal["user", "org_token", "system"]
     id: str | None
     name: str
 

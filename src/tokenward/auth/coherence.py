@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, select, text
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
 
@@ -87,9 +87,19 @@ class Coherence:
             await self.listener.stop()
 
     async def announce(self, db: AsyncSession, changes: tuple[Change, ...]) -> None:
-        if self.notifies:
-            for change in changes:
-                await db.execute(select(func.pg_notify(CHANNEL, change.encode())))
+        if not self.notifies or not changes:
+            return
+        if len(changes) == 1:
+            await db.execute(select(func.pg_notify(CHANNEL, changes[0].encode())))
+            return
+        # A batch (e.g. a leak report of many tokens) is announced in one round trip.
+        await db.execute(
+            text(
+                "SELECT pg_notify(:channel, payload) "
+                "FROM unnest(CAST(:payloads AS text[])) AS payload"
+            ),
+            {"channel": CHANNEL, "payloads": [change.encode() for change in changes]},
+        )
 
     def applied_locally(self, changes: tuple[Change, ...]) -> None:
         for change in changes:

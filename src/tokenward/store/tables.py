@@ -160,6 +160,8 @@ class PersonalToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Why it was revoked when it was not its owner's choice: "leaked" (0009).
+    revocation_reason: Mapped[str | None] = mapped_column(String(20))
 
     def __repr__(self) -> str:
         return f"PersonalToken(id={self.id}, last_characters={self.token_last_characters!r})"
@@ -181,6 +183,8 @@ class OrganizationToken(Base):
     expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # Why it was revoked when it was not its owner's choice: "leaked" (0009).
+    revocation_reason: Mapped[str | None] = mapped_column(String(20))
 
     def __repr__(self) -> str:
         return f"OrganizationToken(id={self.id}, last_characters={self.token_last_characters!r})"

@@ -21,6 +21,8 @@ _TITLES = {
     "project.create": "Project created",
     "project.edit": "Project changed",
     "project.remove": "Project deleted",
+    "personal-token.leaked": "Leaked personal token revoked",
+    "org-token.leaked": "Leaked organization token revoked",
 }
 
 _FIELDS = {
@@ -83,7 +85,16 @@ def _token(data: Mapping[str, Any]) -> str:
     return f"“{data.get('name', '')}”" + (f" (…{last})" if last else "")
 
 
+def _leak(data: Mapping[str, Any]) -> list[str]:
+    token = _token({**data, "name": data.get("token_name", data.get("name", ""))})
+    owner = f" of {data['email']}" if data.get("email") else ""
+    source = f" ({data['source']})" if data.get("source") else ""
+    return [token + owner, f"Found at {data.get('url') or 'an unnamed place'}{source}"]
+
+
 def _subject(event: str, data: Mapping[str, Any]) -> list[str]:
+    if event.endswith(".leaked"):
+        return _leak(data)
     if event.startswith("member.") and data.get("email"):
         role = f" as {data['role']}" if event == "member.add" and data.get("role") else ""
         was = f" (was {data['role']})" if event == "member.remove" and data.get("role") else ""

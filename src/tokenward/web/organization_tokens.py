@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from tokenward.actions.leaked_token_lists import leaked_organization_tokens
 from tokenward.actions.organization_tokens import (
     mint_organization_token,
     organization_tokens_of,
@@ -54,6 +55,7 @@ async def _page(
         "tokens",
         {
             "tokens": rows,
+            "leaked": await leaked_organization_tokens(context.db, context.organization.id),
             "can_manage": "org:write" in context.scopes,
             "scope_choices": [scope for scope in SCOPES if scope in grantable],
             "created": created,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from tokenward.actions.leaked_token_lists import leaked_member_tokens
 from tokenward.actions.personal_token_access import inventory, revoke_here
 from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.errors import ApiError
@@ -39,6 +40,7 @@ async def personal_tokens(
         "personal-tokens",
         {
             "entries": await inventory(context),
+            "leaked": await leaked_member_tokens(context.db, organization.id),
             "standing_words": STANDING_WORDS,
             "reporting": not organization.allow_personal_tokens
             and organization.personal_token_enforcement == Enforcement.REPORT.value,
