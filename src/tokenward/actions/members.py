@@ -14,7 +14,14 @@ from tokenward.policy import Requirement, Role, role_needed_to_manage
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import Membership, User, utcnow
 
-__all__ = ["add_member", "change_role", "find_member", "members_of", "remove_member"]
+__all__ = [
+    "add_member",
+    "change_role",
+    "find_member",
+    "has_account",
+    "members_of",
+    "remove_member",
+]
 
 
 def members_of(organization_id: int) -> Select[Membership, User]:
@@ -34,6 +41,13 @@ async def find_member(context: OrganizationContext, member_id: str) -> tuple[Mem
     if row is None:
         raise ApiError.not_found()
     return row[0], row[1]
+
+
+async def has_account(db: AsyncSession, email: str) -> bool:
+    found = await db.scalar(
+        select(func.count()).select_from(User).where(User.email == email.strip().lower())
+    )
+    return bool(found)
 
 
 async def _owner_count(db: AsyncSession, organization_id: int) -> int:

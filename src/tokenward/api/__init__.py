@@ -6,6 +6,7 @@ from tokenward.api import (
     audit_logs,
     auth,
     health,
+    invitations,
     members,
     organization_tokens,
     organizations,
@@ -29,5 +30,6 @@ for module in (
     personal_token_access,
     projects,
     audit_logs,
+    invitations,
 ):
     api_router.include_router(module.router)
