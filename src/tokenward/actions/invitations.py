@@ -253,10 +253,11 @@ async def accept_invitation(
         raise InvitationUnusable(invitation_status(locked) if locked is not None else "unknown")
     invitation = locked
     now = utcnow()
-    organization = await db.get(Organization, organization_id)
+    joined = await db.get(Organization, organization_id)
     user = await db.get(User, user_id) if user_id is not None else None
-    if organization is None:
+    if joined is None:
         raise InvitationUnusable("unknown")
+    organization = joined
     if user is None:
         if password_hash is None:  # the account checked above was deleted meanwhile
             raise ApiError.conflict("Your account changed meanwhile; open the link again.")
