@@ -12,6 +12,7 @@ from tokenward.api import (
     organizations,
     personal_token_access,
     projects,
+    scim,
     two_factor,
     users,
 )
@@ -31,5 +32,6 @@ for module in (
     projects,
     audit_logs,
     invitations,
+    scim,
 ):
     api_router.include_router(module.router)

@@ -57,6 +57,7 @@ def upgrade() -> None:
         sa.Column("external_id", sa.String(length=254), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("role", sa.String(length=20), nullable=False),
+        sa.Column("attributes", sa.JSON(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
