@@ -7,6 +7,7 @@ removes it on the way back, in bodies and in filters.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from typing import Any
@@ -28,9 +29,9 @@ def _map(value: Any, outbound: bool) -> Any:
     for key, item in mapped.items():
         if key.lower() == "username" and isinstance(item, str):
             mapped[key] = _address(item, outbound)
-    if outbound and str(mapped.get("path", "")).lower() == "username":
-        if isinstance(mapped.get("value"), str):
-            mapped["value"] = _address(mapped["value"], outbound)
+    targets_user_name = str(mapped.get("path", "")).lower() == "username"
+    if outbound and targets_user_name and isinstance(mapped.get("value"), str):
+        mapped["value"] = _address(mapped["value"], outbound)
     return mapped
 
 
@@ -60,10 +61,8 @@ class EmailMapping(httpx2.BaseTransport):
             url = url.copy_with(query=urlencode(pairs).encode())
         content = request.read()
         if content:
-            try:
+            with contextlib.suppress(ValueError):
                 content = json.dumps(_map(json.loads(content), True)).encode()
-            except ValueError:
-                pass
         headers = [(k, v) for k, v in request.headers.raw if k.lower() != b"content-length"]
         mapped = httpx2.Request(request.method, url, headers=headers, content=content)
         response = self.inner.handle_request(mapped)
