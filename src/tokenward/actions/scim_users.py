@@ -21,6 +21,7 @@ from scim2_models import (
     UniquenessException,
 )
 from sqlalchemy import Select, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tokenward.actions.members import add_member, change_role, remove_member
@@ -40,6 +41,7 @@ __all__ = [
     "delete_scim_user",
     "find_scim_user",
     "list_scim_users",
+    "managed_user_ids",
     "replace_scim_user",
 ]
 
@@ -109,6 +111,14 @@ async def list_scim_users(
     page = query.order_by(ScimUser.id).offset(start_index - 1).limit(count)
     rows = (await context.db.execute(page)).all()
     return int(total or 0), [ScimRecord(row[0], row[1], row[2]) for row in rows]
+
+
+async def managed_user_ids(db: AsyncSession, organization_id: int) -> frozenset[int]:
+    """The users of this organization its identity provider manages."""
+    found = await db.scalars(
+        select(ScimUser.user_id).where(ScimUser.organization_id == organization_id)
+    )
+    return frozenset(found.all())
 
 
 def _email(resource: ScimUserModel) -> str:
