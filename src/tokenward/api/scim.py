@@ -101,8 +101,12 @@ class ScimRoute(APIRoute):
         return scim_handler
 
 
+# SCIM describes itself (Schemas, ResourceTypes, ServiceProviderConfig), not in OpenAPI.
 router = APIRouter(
-    prefix="/api/0/organizations/{org}/scim/v2", tags=["scim"], route_class=ScimRoute
+    prefix="/api/0/organizations/{org}/scim/v2",
+    tags=["scim"],
+    route_class=ScimRoute,
+    include_in_schema=False,
 )
 _ADMIN = "member:admin"
 
