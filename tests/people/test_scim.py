@@ -9,6 +9,8 @@ from typing import Any
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, seed, settings
+from hypothesis import strategies as st
 
 from tests.fastpath.conftest import start_server
 from tests.support import ApiClient, LiveServer, World, assert_error, error_code, unique
@@ -260,3 +262,74 @@ def test_deprovisioning_reaches_every_process_and_spares_the_rest(
     finally:
         world_a.close()
         world_b.close()
+
+
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=12),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+_USERS = st.fixed_dictionaries(
+    {},
+    optional={
+        "schemas": st.just([CORE]) | st.just([CORE, EXTENSION]) | _JSON,
+        "userName": st.emails() | st.text(max_size=20) | _JSON,
+        "active": st.booleans() | _JSON,
+        "name": st.fixed_dictionaries({"givenName": st.text(max_size=10)}) | _JSON,
+        "emails": _JSON,
+        EXTENSION: st.fixed_dictionaries({"role": st.sampled_from(["member", "owner", "x"])})
+        | _JSON,
+    },
+)
+_PATHS = st.sampled_from(
+    ["active", "userName", f"{EXTENSION}:role", 'emails[type eq "work"].value', "name", "id", "]["]
+)
+_PATCHES = st.fixed_dictionaries(
+    {
+        "schemas": st.just([PATCH]) | _JSON,
+        "Operations": st.lists(
+            st.fixed_dictionaries(
+                {"op": st.sampled_from(["add", "remove", "replace", "Replace", "move"])},
+                optional={"path": _PATHS | st.text(max_size=12), "value": _JSON | st.booleans()},
+            ),
+            max_size=3,
+        )
+        | _JSON,
+    }
+)
+
+
+def _scim_answer(response: httpx.Response) -> None:
+    assert response.status_code < 500, response.text
+    if response.status_code != 204:
+        assert response.headers["content-type"].startswith(SCIM), response.text
+    if response.status_code >= 400:
+        body = response.json()
+        assert body["schemas"] == [ERROR] and body["status"] == str(response.status_code), body
+
+
+def test_hostile_bodies_get_scim_answers_and_never_make_an_owner(people: World) -> None:
+    owner = people.session()
+    slug = people.organization(owner)
+    idp = _identity_provider(people, owner, slug)
+    users = f"{_scim_base(slug)}/Users"
+    target = _create(idp, slug, f"{unique('target')}@example.com")["id"]
+
+    @settings(
+        max_examples=40,
+        deadline=None,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
+    @seed(20261130)
+    @given(user=_USERS, patch=_PATCHES)
+    def run(user: dict[str, Any], patch: dict[str, Any]) -> None:
+        _scim_answer(idp.post(users, json=user))
+        _scim_answer(idp.put(f"{users}/{target}", json=user))
+        _scim_answer(idp.request("PATCH", f"{users}/{target}", json=patch))
+
+    run()
+    roles = _members(owner, slug)
+    assert [email for email, role in roles.items() if role == "owner"] == [owner_email(owner)]

@@ -8,6 +8,7 @@ messages (``status`` as a string, ``scimType`` where one applies).
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -16,6 +17,7 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from scim2_models import (
     Context,
     Error,
@@ -52,6 +54,8 @@ from tokenward.scim.schema import (
 
 __all__ = ["MEDIA_TYPE", "router"]
 
+log = logging.getLogger("tokenward.scim")
+
 MEDIA_TYPE = "application/scim+json"
 _CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 _LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
@@ -80,6 +84,13 @@ def _from_exception(error: Exception) -> Response | None:
         return response
     if isinstance(error, RequestValidationError):
         return scim_error(400, "The request is not valid.", "invalidValue")
+    if isinstance(error, IntegrityError):  # a concurrent request took the same userName
+        return scim_error(409, "The change conflicts with existing data.", "uniqueness")
+    if isinstance(error, DataError):
+        return scim_error(400, "A value is not one the store accepts.", "invalidValue")
+    if isinstance(error, SQLAlchemyError | OSError | TimeoutError):
+        log.warning("store error on a SCIM request: %s", type(error).__name__)
+        return scim_error(503, "The data store cannot be reached; try again shortly.")
     return None
 
 
@@ -116,8 +127,11 @@ def _base(request: Request, context: OrganizationContext) -> str:
 
 
 async def _json_body(request: Request) -> Any:
+    raw = await request.body()
+    if b"\\u0000" in raw or b"\x00" in raw:
+        raise InvalidValueException(detail="Text may not contain NUL.")
     try:
-        return json.loads(await request.body())
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise InvalidSyntaxException(detail="The body is not valid JSON.") from None
 
