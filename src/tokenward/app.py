@@ -76,7 +76,9 @@ def create_app(settings: Settings) -> FastAPI:
     smtp = (
         SmtpSettings.from_url(settings.smtp_url, settings.email_from) if settings.smtp_url else None
     )
-    outbox = OutboxSender(store, smtp, settings.outbox_interval_seconds)
+    outbox = OutboxSender(
+        store, smtp, settings.outbox_interval_seconds, secret_key=settings.secret_key
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:

@@ -12,7 +12,7 @@ from tests.mailbox import Mailbox
 from tests.people.conftest import accept_links
 from tests.support import ApiClient, World, assert_error, run_async, unique
 from tokenward.store.engine import Store
-from tokenward.store.tables import Invitation, User
+from tokenward.store.tables import Invitation, OutgoingEmail, User
 
 NEW_PASSWORD = "a brand new passphrase"
 
@@ -50,6 +50,16 @@ async def _stored(database_url: str, email: str) -> tuple[list[Invitation], bool
         await store.close()
 
 
+async def _queued_bodies(database_url: str, email: str) -> list[str]:
+    store = Store(database_url)
+    try:
+        async with store.session() as db:
+            query = select(OutgoingEmail.body).where(OutgoingEmail.recipient == email)
+            return list((await db.scalars(query)).all())
+    finally:
+        await store.close()
+
+
 async def _expire(database_url: str, email: str) -> None:
     store = Store(database_url)
     try:
@@ -82,6 +92,9 @@ def test_invite_email_accept_and_land_in_the_organization(
     stored, has_account = run_async(_stored(people.server.settings.database_url, email))
     assert not has_account
     assert [row.key_hash for row in stored] == [hashlib.sha256(key.encode()).hexdigest()]
+    # The queued email keeps a sealed seed, never the key itself.
+    (queued,) = run_async(_queued_bodies(people.server.settings.database_url, email))
+    assert key not in queued and "/accept-invite/{{sealed:" in queued
 
     page = people.anonymous().get(path)
     assert page.status_code == 200 and "no-store" in page.headers["cache-control"]

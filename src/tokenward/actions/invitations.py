@@ -1,7 +1,8 @@
 """Invitations: an emailed, single-use link that turns an unknown email into a member.
 
-The link carries a random key; only its SHA-256 is stored. Resending mints a new key (the old
-link stops working) and gives the invitation seven more days.
+The link carries a key that is never stored: the invitation keeps its SHA-256, and the queued
+email a sealed seed the sender turns into the key (``notices.sealed_links``). Resending mints a
+new key (the old link stops working) and gives the invitation seven more days.
 """
 
 from __future__ import annotations
@@ -9,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
-import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
@@ -25,6 +25,7 @@ from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.errors import ApiError
 from tokenward.notices.messages import invitation_notice
 from tokenward.notices.outbox import enqueue
+from tokenward.notices.sealed_links import derive_key, new_seed, sealed
 from tokenward.passwords import hash_password, verify_password
 from tokenward.policy import Credential, CredentialKind, Requirement, Role, role_needed_to_manage
 from tokenward.store.ids import parse_id
@@ -41,6 +42,7 @@ __all__ = [
     "INVITATION_LIFETIME",
     "AcceptedInvitation",
     "InvitationUnusable",
+    "LinkMaker",
     "accept_invitation",
     "find_usable_invitation",
     "invitation_status",
@@ -91,16 +93,27 @@ def pending_invitations_of(organization_id: int) -> Select[Invitation]:
     )
 
 
-def _accept_url(base_url: str, key: str) -> str:
-    return f"{base_url}/accept-invite/{key}/"
+@dataclass(frozen=True)
+class LinkMaker:
+    """Where links point (``TOKENWARD_BASE_URL`` or the request's) and the key they derive from."""
+
+    base_url: str
+    secret_key: str
 
 
-def _send(context: OrganizationContext, invitation: Invitation, key: str, base_url: str) -> None:
+def _new_link(invitation: Invitation, links: LinkMaker) -> str:
+    """A fresh key for ``invitation`` (its hash stored), and the sealed link to email."""
+    seed = new_seed()
+    invitation.key_hash = hash_invitation_key(derive_key(links.secret_key, seed))
+    return f"{links.base_url}/accept-invite/{sealed(seed)}/"
+
+
+def _send(context: OrganizationContext, invitation: Invitation, link: str) -> None:
     notice = invitation_notice(
         organization_name=context.organization.name,
         inviter=context.principal.actor_name,
         role=invitation.role,
-        accept_url=_accept_url(base_url, key),
+        accept_url=link,
         expires_at=invitation.expires_at,
     )
     enqueue(
@@ -117,7 +130,7 @@ def _audit_data(invitation: Invitation) -> dict[str, str]:
 
 
 async def invite(
-    context: OrganizationContext, *, email: str, role: Role, base_url: str
+    context: OrganizationContext, *, email: str, role: Role, links: LinkMaker
 ) -> Invitation:
     """Invite an email that has no account yet; an owner invitation needs an owner."""
     needed = role_needed_to_manage(None, role)
@@ -139,20 +152,19 @@ async def invite(
     )
     if pending:
         raise ApiError.conflict(f"{email} is already invited; resend or revoke that invitation.")
-    key = secrets.token_urlsafe(32)
     user = context.principal.user
     invitation = Invitation(
         organization_id=context.organization.id,
         email=email,
         role=role.value,
-        key_hash=hash_invitation_key(key),
         invited_by_id=user.id if user is not None else None,
         created_at=now,
         expires_at=now + INVITATION_LIFETIME,
     )
+    link = _new_link(invitation, links)
     db.add(invitation)
     await db.flush()
-    _send(context, invitation, key, base_url)
+    _send(context, invitation, link)
     audit(context, "member.invite", _audit_data(invitation))
     await commit_changes(db)
     return invitation
@@ -174,15 +186,13 @@ async def _pending(context: OrganizationContext, invitation_id: str) -> Invitati
 
 
 async def resend_invitation(
-    context: OrganizationContext, invitation_id: str, *, base_url: str
+    context: OrganizationContext, invitation_id: str, *, links: LinkMaker
 ) -> Invitation:
     """A new link (the old one stops working) and seven more days."""
     invitation = await _pending(context, invitation_id)
-    key = secrets.token_urlsafe(32)
-    now = utcnow()
-    invitation.key_hash = hash_invitation_key(key)
-    invitation.expires_at = now + INVITATION_LIFETIME
-    _send(context, invitation, key, base_url)
+    link = _new_link(invitation, links)
+    invitation.expires_at = utcnow() + INVITATION_LIFETIME
+    _send(context, invitation, link)
     audit(context, "member.invite-resend", _audit_data(invitation))
     await commit_changes(context.db)
     return invitation

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from tokenward.actions.invitations import (
+    LinkMaker,
     invitation_status,
     pending_invitations_of,
     resend_invitation,
@@ -20,7 +21,7 @@ from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.http.links import link_base
 from tokenward.store.tables import Invitation
 
-__all__ = ["InvitationOut", "invitation_out", "router", "wake_outbox"]
+__all__ = ["InvitationOut", "invitation_links", "invitation_out", "router", "wake_outbox"]
 
 router = APIRouter(prefix="/api/0/organizations/{org}/invitations", tags=["members"])
 
@@ -44,6 +45,10 @@ def invitation_out(invitation: Invitation) -> InvitationOut:
         created_at=invitation.created_at,
         expires_at=invitation.expires_at,
     )
+
+
+def invitation_links(request: Request) -> LinkMaker:
+    return LinkMaker(link_base(request), request.app.state.settings.secret_key)
 
 
 def wake_outbox(request: Request) -> None:
@@ -71,7 +76,7 @@ async def resend(
     invitation_id: str,
     context: OrganizationContext = organization_access("member:write"),
 ) -> InvitationOut:
-    invitation = await resend_invitation(context, invitation_id, base_url=link_base(request))
+    invitation = await resend_invitation(context, invitation_id, links=invitation_links(request))
     wake_outbox(request)
     return invitation_out(invitation)
 

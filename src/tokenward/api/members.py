@@ -16,12 +16,16 @@ from tokenward.actions.members import (
 )
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.docs import GATED, errors
-from tokenward.api.invitations import InvitationOut, invitation_out, wake_outbox
+from tokenward.api.invitations import (
+    InvitationOut,
+    invitation_links,
+    invitation_out,
+    wake_outbox,
+)
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import member_out
 from tokenward.api.schemas import MemberCreate, MemberOut, MemberUpdate
 from tokenward.auth.gate import OrganizationContext, organization_access
-from tokenward.http.links import link_base
 from tokenward.policy import Requirement, Role, role_needed_to_manage
 from tokenward.store.tables import Membership
 
@@ -64,7 +68,7 @@ async def add(
     body = await parse_body(request, MemberCreate)
     if not await has_account(context.db, body.email):
         invitation = await invite(
-            context, email=body.email, role=Role(body.role), base_url=link_base(request)
+            context, email=body.email, role=Role(body.role), links=invitation_links(request)
         )
         wake_outbox(request)
         return invitation_out(invitation)

@@ -17,7 +17,6 @@ from fastapi import APIRouter, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.routing import APIRoute
 from pydantic import ValidationError
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from scim2_models import (
     Context,
     Error,
@@ -31,6 +30,7 @@ from scim2_models import (
     ResponseParameters,
     SCIMException,
 )
+from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from tokenward.actions.scim_users import (
     ScimRecord,

@@ -22,11 +22,10 @@ from tokenward.actions.members import (
     remove_member,
 )
 from tokenward.actions.scim_users import managed_user_ids
-from tokenward.api.invitations import wake_outbox
+from tokenward.api.invitations import invitation_links, wake_outbox
 from tokenward.api.schemas import MemberCreate, MemberUpdate
 from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.errors import ApiError
-from tokenward.http.links import link_base
 from tokenward.policy import Role
 from tokenward.store.tables import Invitation, Membership
 from tokenward.web.flash import redirect_with_flash
@@ -98,7 +97,7 @@ async def add(
         body = validated(MemberCreate, values)
         if not await has_account(context.db, body.email):
             invitation = await invite(
-                context, email=body.email, role=Role(body.role), base_url=link_base(request)
+                context, email=body.email, role=Role(body.role), links=invitation_links(request)
             )
             wake_outbox(request)
             message = f"Invitation sent to {invitation.email} to join as {body.role}."
@@ -120,7 +119,9 @@ async def resend(
     context: OrganizationContext = organization_access("member:write", session_only=True),
 ) -> Response:
     try:
-        invitation = await resend_invitation(context, invitation_id, base_url=link_base(request))
+        invitation = await resend_invitation(
+            context, invitation_id, links=invitation_links(request)
+        )
     except ApiError as error:
         if error.status not in FORM_ERRORS:
             raise
