@@ -191,6 +191,27 @@ def test_unknown_attributes_owner_role_and_unsupported_filters_change_nothing(
     assert _members(owner, slug)[email] == "member"
 
 
+def test_an_adopted_owner_cannot_be_removed_or_demoted_through_scim(people: World) -> None:
+    owner = people.session()
+    slug = people.organization(owner)
+    idp = _identity_provider(people, owner, slug)
+    adopted = _create(idp, slug, owner_email(owner))
+    users = f"{_scim_base(slug)}/Users"
+    _scim_error(_set_active(idp, slug, adopted["id"], False), 403)
+    demote = idp.put(
+        f"{users}/{adopted['id']}",
+        json={
+            "schemas": [CORE, EXTENSION],
+            "userName": owner_email(owner),
+            EXTENSION: {"role": "member"},
+        },
+    )
+    _scim_error(demote, 403)
+    _scim_error(idp.delete(f"{users}/{adopted['id']}"), 403)
+    assert _members(owner, slug) == {owner_email(owner): "owner"}
+    assert idp.get(f"{users}/{adopted['id']}").status_code == 200
+
+
 @pytest.fixture(scope="module")
 def two_nodes(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
     if "postgresql" not in database_urls:
