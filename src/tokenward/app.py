@@ -25,6 +25,7 @@ from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
+from tokenward.http.access_log import redact_access_log
 from tokenward.http.body_limit import BodyLimitMiddleware
 from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
@@ -121,6 +122,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
+    redact_access_log()  # invitation links carry their key in the path
     missing = undeclared_routes(app)
     if missing:
         raise RuntimeError(f"routes without a declared access check: {missing}")

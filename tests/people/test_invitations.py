@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 
 from sqlalchemy import select, update
 
 from tests.mailbox import Mailbox
 from tests.people.conftest import accept_links
 from tests.support import ApiClient, World, assert_error, run_async, unique
+from tokenward.http.access_log import RedactLinkKeys
 from tokenward.store.engine import Store
 from tokenward.store.tables import Invitation, OutgoingEmail, User
 
@@ -234,3 +236,18 @@ def test_accepting_with_an_account_made_since_needs_its_password(
     browser, joined = _accept(people, path)
     assert joined.status_code == 303
     assert browser.get(f"/api/0/organizations/{slug}/").json()["role"] == "member"
+
+
+def test_access_log_lines_never_show_an_invitation_key() -> None:
+    record = logging.LogRecord(
+        "uvicorn.access",
+        logging.INFO,
+        __file__,
+        1,
+        '%s - "%s %s HTTP/%s" %d',
+        ("127.0.0.1:5000", "GET", "/accept-invite/SeCrEtKeY123/?x=1", "1.1", 200),
+        None,
+    )
+    assert RedactLinkKeys().filter(record)
+    assert "SeCrEtKeY123" not in record.getMessage()
+    assert "/accept-invite/…/?x=1" in record.getMessage()
