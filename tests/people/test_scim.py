@@ -77,9 +77,15 @@ def test_only_the_organizations_own_admin_token_gets_in(people: World) -> None:
     refused = reader.get(users)
     _scim_error(refused, 403)
     assert "insufficient-scope" in refused.json()["detail"]
-    # A member's personal token is refused like on any organization route that needs more.
+    # A member's personal token lacks the scope; even the owner's own credentials are not the
+    # organization's: SCIM is for the organization's tokens.
     member = people.member(owner, slug, "member")
     _scim_error(people.bearer(people.personal_token(member.session)).get(users), 403)
+    for own in (people.bearer(people.personal_token(owner)), owner):
+        refused = own.post(users, json={"schemas": [CORE], "userName": "x@example.com"})
+        _scim_error(refused, 403)
+        assert refused.json()["detail"].startswith("organization-token-required")
+    assert list(_members(owner, slug).values()) == ["owner", "member"]
     config = _identity_provider(people, owner, slug).get(
         f"{_scim_base(slug)}/ServiceProviderConfig"
     )

@@ -122,6 +122,11 @@ router = APIRouter(
 _ADMIN = "member:admin"
 
 
+def _identity_provider() -> Any:
+    """The gate of every SCIM route: the organization's own token, with ``member:admin``."""
+    return organization_access(_ADMIN, organization_token_only=True)
+
+
 def _base(request: Request, context: OrganizationContext) -> str:
     return f"{link_base(request)}/api/0/organizations/{context.organization.slug}/scim/v2"
 
@@ -240,7 +245,7 @@ def _integer(request: Request, name: str, default: int) -> int:
 
 @router.get("/ServiceProviderConfig")
 async def get_service_provider_config(
-    request: Request, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
     base = _base(request, context)
     return _scim_response(service_provider_config(f"{base}/ServiceProviderConfig"))
@@ -258,14 +263,14 @@ def _list_body(resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 @router.get("/ResourceTypes")
 async def list_resource_types(
-    request: Request, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
     return _scim_response(_list_body(resource_types(_base(request, context))))
 
 
 @router.get("/ResourceTypes/{name}")
 async def get_resource_type(
-    request: Request, name: str, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, name: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
     for found in resource_types(_base(request, context)):
         if found["id"] == name:
@@ -275,14 +280,14 @@ async def get_resource_type(
 
 @router.get("/Schemas")
 async def list_schemas(
-    request: Request, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
     return _scim_response(_list_body(schemas(_base(request, context))))
 
 
 @router.get("/Schemas/{schema_id}")
 async def get_schema(
-    request: Request, schema_id: str, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, schema_id: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
     for found in schemas(_base(request, context)):
         if found["id"] == schema_id:
@@ -292,7 +297,7 @@ async def get_schema(
 
 @router.get("/Users")
 async def list_users(
-    request: Request, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
     user_name, external_id = _parsed_filter(request.query_params.get("filter"))
     start_index = max(1, _integer(request, "startIndex", 1))
@@ -318,7 +323,7 @@ async def list_users(
 
 @router.post("/Users")
 async def create_user(
-    request: Request, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
     payload = await _json_body(request)
     resource = _validated(ScimUserModel, payload, Context.RESOURCE_CREATION_REQUEST)
@@ -330,7 +335,7 @@ async def create_user(
 
 @router.get("/Users/{scim_id}")
 async def get_user(
-    request: Request, scim_id: str, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
     parameters = _response_parameters(request)
     record = await find_scim_user(context, scim_id)
@@ -341,7 +346,7 @@ async def get_user(
 
 @router.put("/Users/{scim_id}")
 async def replace_user(
-    request: Request, scim_id: str, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
     payload = await _json_body(request)
     resource = _validated(ScimUserModel, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
@@ -351,7 +356,7 @@ async def replace_user(
 
 @router.patch("/Users/{scim_id}")
 async def patch_user(
-    request: Request, scim_id: str, context: OrganizationContext = organization_access(_ADMIN)
+    request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
     payload = await _json_body(request)
     operations = _validated(PatchOp[ScimUserModel], payload, Context.RESOURCE_PATCH_REQUEST)
@@ -371,7 +376,7 @@ async def patch_user(
 
 @router.delete("/Users/{scim_id}")
 async def delete_user(
-    scim_id: str, context: OrganizationContext = organization_access(_ADMIN)
+    scim_id: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
     await delete_scim_user(context, scim_id)
     return Response(status_code=204)
@@ -379,7 +384,7 @@ async def delete_user(
 
 @router.post("/.search")
 @router.post("/Users/.search")
-async def search(context: OrganizationContext = organization_access(_ADMIN)) -> Response:
+async def search(context: OrganizationContext = _identity_provider()) -> Response:
     raise NotImplementedException(detail="Searching with POST is not supported; use GET.")
 
 
@@ -394,9 +399,7 @@ _SERVED = (
 @router.api_route(
     "/{anything:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
 )
-async def unknown(
-    anything: str, context: OrganizationContext = organization_access(_ADMIN)
-) -> Response:
+async def unknown(anything: str, context: OrganizationContext = _identity_provider()) -> Response:
     for pattern, allowed in _SERVED:
         if pattern.match(anything):
             response = scim_error(405, f"This endpoint takes {allowed} only.")
