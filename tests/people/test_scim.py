@@ -218,6 +218,29 @@ def test_an_adopted_owner_cannot_be_removed_or_demoted_through_scim(people: Worl
     assert idp.get(f"{users}/{adopted['id']}").status_code == 200
 
 
+def test_user_name_changes_only_for_accounts_the_identity_provider_made(people: World) -> None:
+    owner = people.session()
+    slug = people.organization(owner)
+    idp = _identity_provider(people, owner, slug)
+    made = _create(idp, slug, f"{unique('made')}@example.com")
+    renamed_to = f"{unique('renamed')}@example.com"
+    put = idp.put(
+        f"{_scim_base(slug)}/Users/{made['id']}", json={"schemas": [CORE], "userName": renamed_to}
+    )
+    assert put.status_code == 200 and put.json()["userName"] == renamed_to, put.text
+    assert renamed_to in _members(owner, slug)
+
+    existing = people.user()  # an account of its own, with a password
+    linked = _create(idp, slug, existing.email)
+    refused = idp.put(
+        f"{_scim_base(slug)}/Users/{linked['id']}",
+        json={"schemas": [CORE], "userName": f"{unique('taken')}@example.com"},
+    )
+    _scim_error(refused, 400, "mutability")
+    assert existing.email in _members(owner, slug)
+    people.login(existing)  # the account is untouched
+
+
 @pytest.fixture(scope="module")
 def two_nodes(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, LiveServer]]:
     if "postgresql" not in database_urls:

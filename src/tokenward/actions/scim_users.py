@@ -250,9 +250,9 @@ async def replace_scim_user(
     record, user = found.scim_user, found.user
     email = _email(resource)
     role = _requested_role(resource)
-    if email != user.email:
+    renamed = email != user.email
+    if renamed:
         await _rename(context, user, email)
-        await commit_changes(context.db, Change.user(user.id))
     record.external_id = resource.external_id
     record.active = resource.active is not False
     if role is not None:
@@ -260,6 +260,8 @@ async def replace_scim_user(
     record.attributes = _kept(resource)
     record.updated_at = max(utcnow(), record.updated_at + dt.timedelta(microseconds=1))
     await _sync_membership(context, record, user, found.membership, active=record.active, role=role)
+    if renamed:  # committed above with the rest; now every process forgets the old address
+        await commit_changes(context.db, Change.user(user.id))
     return await find_scim_user(context, scim_id)
 
 
