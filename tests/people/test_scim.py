@@ -368,7 +368,7 @@ def test_hostile_bodies_get_scim_answers_and_never_make_an_owner(people: World) 
     target = _create(idp, slug, f"{unique('target')}@example.com")["id"]
 
     @settings(
-        max_examples=40,
+        max_examples=20,
         deadline=None,
         database=None,
         suppress_health_check=list(HealthCheck),

@@ -1,14 +1,20 @@
 """The python-scim project's conformance checker finds no broken MUST in the Users resource or
-the discovery endpoints."""
+the discovery endpoints.
+
+It runs on the SQLite server only, to keep the suite quick: the SCIM code does not depend on the
+backend, and tests/people/test_scim.py runs its operations on both."""
 
 from __future__ import annotations
 
+import pytest
 from scim2_tester import Status, check_server
 
 from tests.people.scim_harness import scim_client
 from tests.support import World
 
 SCIM_SCOPES = ["member:admin", "member:read", "member:write"]
+
+pytestmark = pytest.mark.parametrize("people_server", ["sqlite"], indirect=True)
 
 
 def test_scim2_tester_reports_no_failure(people: World) -> None:
