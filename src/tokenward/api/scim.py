@@ -1,28 +1,19 @@
 """SCIM 2.0 under ``/api/0/organizations/{org}/scim/v2/`` for the organization's identity provider.
 
-Every route passes the organization gate with ``member:admin`` like any organization route;
-only the shape of the answers differs: ``application/scim+json``, and errors as SCIM Error
-messages (``status`` as a string, ``scimType`` where one applies).
+Every route passes the organization gate like any organization route, for the organization's own
+tokens with ``member:admin``; answers and refusals take SCIM's shape (``scim.answers``).
 """
 
 from __future__ import annotations
 
-import json
-import logging
 import re
-from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import APIRouter, Request, Response
-from fastapi.exceptions import RequestValidationError
-from fastapi.routing import APIRoute
 from pydantic import ValidationError
 from scim2_models import (
     Context,
     Error,
-    InvalidFilterException,
-    InvalidSyntaxException,
-    InvalidValueException,
     ListResponse,
     NotFoundException,
     NotImplementedException,
@@ -30,7 +21,6 @@ from scim2_models import (
     ResponseParameters,
     SCIMException,
 )
-from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from tokenward.actions.scim_users import (
     ScimRecord,
@@ -41,8 +31,15 @@ from tokenward.actions.scim_users import (
     replace_scim_user,
 )
 from tokenward.auth.gate import OrganizationContext, organization_access
-from tokenward.errors import ApiError
 from tokenward.http.links import link_base
+from tokenward.scim.answers import ScimRoute, scim_error, scim_response
+from tokenward.scim.parsing import (
+    integer_parameter,
+    json_body,
+    parsed_filter,
+    response_parameters,
+    validated,
+)
 from tokenward.scim.schema import (
     EXTENSION_URN,
     MAX_RESULTS,
@@ -52,65 +49,10 @@ from tokenward.scim.schema import (
     service_provider_config,
 )
 
-__all__ = ["MEDIA_TYPE", "router"]
+__all__ = ["router"]
 
-log = logging.getLogger("tokenward.scim")
-
-MEDIA_TYPE = "application/scim+json"
 _CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 _LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
-
-
-def _scim_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
-    return Response(
-        json.dumps(body), status_code=status, media_type=MEDIA_TYPE, headers=headers or None
-    )
-
-
-def scim_error(status: int, detail: str, scim_type: str | None = None) -> Response:
-    error = Error(status=status, scim_type=scim_type, detail=detail)
-    return _scim_response(error.model_dump(scim_ctx=Context.DEFAULT), status)
-
-
-def _from_exception(error: Exception) -> Response | None:
-    if isinstance(error, SCIMException):
-        scim = error.to_error()
-        return scim_error(scim.status or 400, scim.detail or str(error), scim.scim_type)
-    if isinstance(error, ApiError):  # the gate's refusals, told the SCIM way
-        headers = error.headers or None
-        response = scim_error(error.status, f"{error.code}: {error.message}")
-        if headers:
-            response.headers.update(headers)
-        return response
-    if isinstance(error, RequestValidationError):
-        return scim_error(400, "The request is not valid.", "invalidValue")
-    if isinstance(error, IntegrityError):  # a concurrent request took the same userName
-        return scim_error(409, "The change conflicts with existing data.", "uniqueness")
-    if isinstance(error, DataError):
-        return scim_error(400, "A value is not one the store accepts.", "invalidValue")
-    if isinstance(error, SQLAlchemyError | OSError | TimeoutError):
-        log.warning("store error on a SCIM request: %s", type(error).__name__)
-        return scim_error(503, "The data store cannot be reached; try again shortly.")
-    return None
-
-
-class ScimRoute(APIRoute):
-    """Turns every refusal raised on a SCIM route, the gate's included, into a SCIM Error."""
-
-    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
-        handler = super().get_route_handler()
-
-        async def scim_handler(request: Request) -> Response:
-            try:
-                return await handler(request)
-            except Exception as error:
-                response = _from_exception(error)
-                if response is None:
-                    raise
-                return response
-
-        return scim_handler
-
 
 # SCIM describes itself (Schemas, ResourceTypes, ServiceProviderConfig), not in OpenAPI.
 router = APIRouter(
@@ -129,41 +71,6 @@ def _identity_provider() -> Any:
 
 def _base(request: Request, context: OrganizationContext) -> str:
     return f"{link_base(request)}/api/0/organizations/{context.organization.slug}/scim/v2"
-
-
-async def _json_body(request: Request) -> Any:
-    raw = await request.body()
-    if b"\\u0000" in raw or b"\x00" in raw:
-        raise InvalidValueException(detail="Text may not contain NUL.")
-    try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise InvalidSyntaxException(detail="The body is not valid JSON.") from None
-
-
-def _validated(model: Any, payload: Any, context: Context) -> Any:
-    if not isinstance(payload, dict):
-        raise InvalidSyntaxException(detail="The body must be a JSON object.")
-    try:
-        return model.model_validate(payload, scim_ctx=context)
-    except ValidationError as error:
-        errors = Error.from_validation_errors(error.errors())
-        first = errors[0] if errors else Error(status=400, scim_type="invalidValue")
-        raise SCIMException.from_error(first) from None
-
-
-def _response_parameters(request: Request) -> ResponseParameters[Any]:
-    wanted = {
-        key: request.query_params[key]
-        for key in ("attributes", "excludedAttributes")
-        if key in request.query_params
-    }
-    try:
-        return ResponseParameters[ScimUserModel].model_validate(wanted)
-    except ValidationError:
-        raise InvalidValueException(
-            detail="attributes or excludedAttributes is not valid."
-        ) from None
 
 
 def _resource(record: ScimRecord, base: str) -> ScimUserModel:
@@ -207,40 +114,7 @@ def _user_response(
 ) -> Response:
     resource = _resource(record, base)
     body = resource.model_dump(scim_ctx=context, response_parameters=parameters)
-    return _scim_response(body, status, {"Location": f"{base}/Users/{record.scim_user.id}"})
-
-
-# The filters an identity provider sends to find a person before creating them.
-_FILTER = re.compile(
-    r"^\s*(?:urn:ietf:params:scim:schemas:core:2\.0:User:)?(userName|externalId)\s+eq\s+"
-    r'"((?:[^"\\]|\\.)*)"\s*$',
-    re.IGNORECASE,
-)
-
-
-def _parsed_filter(raw: str | None) -> tuple[str | None, str | None]:
-    """(userName, externalId) wanted, from the one filter shape supported."""
-    if raw is None:
-        return None, None
-    found = _FILTER.match(raw)
-    if found is None:
-        raise InvalidFilterException(
-            detail='Only filter=userName eq "…" and filter=externalId eq "…" are supported.'
-        )
-    value = json.loads(f'"{found.group(2)}"') if "\\" in found.group(2) else found.group(2)
-    if found.group(1).lower() == "username":
-        return value, None
-    return None, value
-
-
-def _integer(request: Request, name: str, default: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        return int(raw)
-    except ValueError:
-        raise InvalidValueException(detail=f"{name} must be an integer.") from None
+    return scim_response(body, status, {"Location": f"{base}/Users/{record.scim_user.id}"})
 
 
 @router.get("/ServiceProviderConfig")
@@ -248,7 +122,7 @@ async def get_service_provider_config(
     request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
     base = _base(request, context)
-    return _scim_response(service_provider_config(f"{base}/ServiceProviderConfig"))
+    return scim_response(service_provider_config(f"{base}/ServiceProviderConfig"))
 
 
 def _list_body(resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -265,7 +139,7 @@ def _list_body(resources: list[dict[str, Any]]) -> dict[str, Any]:
 async def list_resource_types(
     request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
-    return _scim_response(_list_body(resource_types(_base(request, context))))
+    return scim_response(_list_body(resource_types(_base(request, context))))
 
 
 @router.get("/ResourceTypes/{name}")
@@ -274,7 +148,7 @@ async def get_resource_type(
 ) -> Response:
     for found in resource_types(_base(request, context)):
         if found["id"] == name:
-            return _scim_response(found)
+            return scim_response(found)
     raise NotFoundException(detail=f"No resource type {name!r}.")
 
 
@@ -282,7 +156,7 @@ async def get_resource_type(
 async def list_schemas(
     request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
-    return _scim_response(_list_body(schemas(_base(request, context))))
+    return scim_response(_list_body(schemas(_base(request, context))))
 
 
 @router.get("/Schemas/{schema_id}")
@@ -291,7 +165,7 @@ async def get_schema(
 ) -> Response:
     for found in schemas(_base(request, context)):
         if found["id"] == schema_id:
-            return _scim_response(found)
+            return scim_response(found)
     raise NotFoundException(detail=f"No schema {schema_id!r}.")
 
 
@@ -299,10 +173,10 @@ async def get_schema(
 async def list_users(
     request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
-    user_name, external_id = _parsed_filter(request.query_params.get("filter"))
-    start_index = max(1, _integer(request, "startIndex", 1))
-    count = min(MAX_RESULTS, max(0, _integer(request, "count", MAX_RESULTS)))
-    parameters = _response_parameters(request)
+    user_name, external_id = parsed_filter(request.query_params.get("filter"))
+    start_index = max(1, integer_parameter(request, "startIndex", 1))
+    count = min(MAX_RESULTS, max(0, integer_parameter(request, "count", MAX_RESULTS)))
+    parameters = response_parameters(request)
     total, records = await list_scim_users(
         context,
         user_name=user_name,
@@ -318,15 +192,15 @@ async def list_users(
         resources=[_resource(record, base) for record in records],
     )
     body = listed.model_dump(scim_ctx=Context.SEARCH_RESPONSE, response_parameters=parameters)
-    return _scim_response(body)
+    return scim_response(body)
 
 
 @router.post("/Users")
 async def create_user(
     request: Request, context: OrganizationContext = _identity_provider()
 ) -> Response:
-    payload = await _json_body(request)
-    resource = _validated(ScimUserModel, payload, Context.RESOURCE_CREATION_REQUEST)
+    payload = await json_body(request)
+    resource = validated(ScimUserModel, payload, Context.RESOURCE_CREATION_REQUEST)
     record = await create_scim_user(context, resource)
     return _user_response(
         record, _base(request, context), Context.RESOURCE_CREATION_RESPONSE, status=201
@@ -337,7 +211,7 @@ async def create_user(
 async def get_user(
     request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
-    parameters = _response_parameters(request)
+    parameters = response_parameters(request)
     record = await find_scim_user(context, scim_id)
     return _user_response(
         record, _base(request, context), Context.RESOURCE_QUERY_RESPONSE, parameters=parameters
@@ -348,8 +222,8 @@ async def get_user(
 async def replace_user(
     request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
-    payload = await _json_body(request)
-    resource = _validated(ScimUserModel, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
+    payload = await json_body(request)
+    resource = validated(ScimUserModel, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
     record = await replace_scim_user(context, scim_id, resource)
     return _user_response(record, _base(request, context), Context.RESOURCE_REPLACEMENT_RESPONSE)
 
@@ -358,8 +232,8 @@ async def replace_user(
 async def patch_user(
     request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
 ) -> Response:
-    payload = await _json_body(request)
-    operations = _validated(PatchOp[ScimUserModel], payload, Context.RESOURCE_PATCH_REQUEST)
+    payload = await json_body(request)
+    operations = validated(PatchOp[ScimUserModel], payload, Context.RESOURCE_PATCH_REQUEST)
     base = _base(request, context)
     current = _resource(await find_scim_user(context, scim_id), base)
     try:
@@ -369,7 +243,7 @@ async def patch_user(
         raise SCIMException.from_error(errors[0]) from None
     # What the patch made must still be a valid User, as a PUT of it would have to be.
     patched = current.model_dump(scim_ctx=Context.RESOURCE_REPLACEMENT_REQUEST)
-    resource = _validated(ScimUserModel, patched, Context.RESOURCE_REPLACEMENT_REQUEST)
+    resource = validated(ScimUserModel, patched, Context.RESOURCE_REPLACEMENT_REQUEST)
     record = await replace_scim_user(context, scim_id, resource)
     return _user_response(record, base, Context.RESOURCE_PATCH_RESPONSE)
 
