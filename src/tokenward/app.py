@@ -27,6 +27,7 @@ from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
 from tokenward.gateway.endpoint import install_gateway
+from tokenward.http.access_log import redact_access_log
 from tokenward.http.before_response import BeforeResponseMiddleware
 from tokenward.http.body_limit import BodyLimitMiddleware
 from tokenward.http.report_only import ReportOnlyMiddleware
@@ -80,7 +81,9 @@ def create_app(settings: Settings) -> FastAPI:
     smtp = (
         SmtpSettings.from_url(settings.smtp_url, settings.email_from) if settings.smtp_url else None
     )
-    outbox = OutboxSender(store, smtp, settings.outbox_interval_seconds)
+    outbox = OutboxSender(
+        store, smtp, settings.outbox_interval_seconds, secret_key=settings.secret_key
+    )
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
@@ -135,6 +138,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
 
+    redact_access_log()  # invitation links carry their key in the path
     missing = undeclared_routes(app)
     if missing:
         raise RuntimeError(f"routes without a declared access check: {missing}")

@@ -121,6 +121,8 @@ class Requirement:
     scope: str | None = None
     session_only: bool = False
     minimum_role: Role | None = None
+    # Only the organization's own tokens (e.g. SCIM, which an identity provider holds).
+    organization_token_only: bool = False
 
     def tightened(
         self, *, session_only: bool = False, minimum_role: Role | None = None
@@ -128,7 +130,9 @@ class Requirement:
         role = self.minimum_role
         if minimum_role is not None and (role is None or minimum_role.rank > role.rank):
             role = minimum_role
-        return Requirement(self.scope, self.session_only or session_only, role)
+        return Requirement(
+            self.scope, self.session_only or session_only, role, self.organization_token_only
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -188,6 +192,17 @@ def decide(
             403,
             "session-required",
             "This action needs a signed-in browser session; API tokens cannot perform it.",
+        )
+    if (
+        requirement.organization_token_only
+        and credential.kind is not CredentialKind.ORGANIZATION_TOKEN
+    ):
+        return Decision(
+            False,
+            403,
+            "organization-token-required",
+            "This endpoint is for the organization's own tokens: an owner creates one with the "
+            "needed scope on the organization's Tokens page.",
         )
     if requirement.minimum_role is not None and (
         role is None or role.rank < requirement.minimum_role.rank

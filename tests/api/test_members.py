@@ -36,12 +36,15 @@ def test_adding_a_member_answers_the_membership(cast: Cast) -> None:
     assert len(listed) == 2
 
 
-def test_an_unknown_email_is_400(cast: Cast) -> None:
+def test_an_unknown_email_is_invited(cast: Cast) -> None:
     slug = cast.organization()
-    response = cast.session(OWNER).post(
-        members(slug), json={"email": f"{unique('nobody')}@example.com", "role": "member"}
-    )
-    assert error_fields(response) == ["email"]
+    email = f"{unique('nobody')}@example.com"
+    response = cast.session(OWNER).post(members(slug), json={"email": email, "role": "member"})
+    assert response.status_code == 201, response.text
+    body = response.json()
+    assert set(body) == {"id", "email", "role", "status", "created_at", "expires_at"}
+    assert (body["email"], body["status"]) == (email, "invited")
+    assert email not in [m["user"]["email"] for m in cast.session(OWNER).get(members(slug)).json()]
 
 
 def test_adding_someone_twice_is_409(cast: Cast) -> None:

@@ -443,3 +443,25 @@ def test_decide_matches_the_full_oracle_for_any_requirement(
     decision = decide(credential, policy, role, requirement)
     expected = full_oracle(credential, policy, role, requirement)
     assert (decision.status, decision.code, dict(decision.extra), decision.report_only) == expected
+
+
+@pytest.mark.parametrize(
+    ("credential", "role", "code"),
+    [
+        (org_token("member:admin"), None, None),
+        (org_token("member:read"), None, "insufficient-scope"),  # scope first
+        (org_token(bound_to=ELSEWHERE), None, "not-found"),
+        (personal(), Role.OWNER, "organization-token-required"),
+        (SESSION, Role.OWNER, "organization-token-required"),
+        (personal(), None, "not-found"),
+        (personal(), Role.MEMBER, "insufficient-scope"),
+    ],
+)
+def test_organization_token_only_routes_refuse_every_other_credential(
+    credential: Credential, role: Role | None, code: str | None
+) -> None:
+    requirement = Requirement("member:admin", organization_token_only=True)
+    decision = decide(credential, organization(allow=True), role, requirement)
+    assert decision.code == code
+    assert decision.allowed is (code is None)
+    assert requirement.tightened(minimum_role=Role.OWNER).organization_token_only

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -15,7 +17,14 @@ from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import Membership, User, utcnow
 
-__all__ = ["add_member", "change_role", "find_member", "members_of", "remove_member"]
+__all__ = [
+    "add_member",
+    "change_role",
+    "find_member",
+    "has_account",
+    "members_of",
+    "remove_member",
+]
 
 
 def members_of(organization: AdmittedOrganization) -> Select[Membership, User]:
@@ -37,6 +46,13 @@ async def find_member(context: OrganizationContext, member_id: str) -> tuple[Mem
     return row[0], row[1]
 
 
+async def has_account(db: AsyncSession, email: str) -> bool:
+    found = await db.scalar(
+        select(func.count()).select_from(User).where(User.email == email.strip().lower())
+    )
+    return bool(found)
+
+
 async def _owner_count(db: AsyncSession, organization_id: int) -> int:
     owners = (
         select(Membership.id)
@@ -54,8 +70,13 @@ def _require_role_to_manage(
         context.require(Requirement(scope, minimum_role=needed))
 
 
+def _with_source(data: dict[str, Any], source: str | None) -> dict[str, Any]:
+    """Audit data, naming where a change came from when not the API or pages (e.g. "scim")."""
+    return {**data, "source": source} if source is not None else data
+
+
 async def add_member(
-    context: OrganizationContext, *, email: str, role: Role
+    context: OrganizationContext, *, email: str, role: Role, source: str | None = None
 ) -> tuple[Membership, User]:
     _require_role_to_manage(context, None, role, "member:write")
     db = context.db
@@ -80,19 +101,22 @@ async def add_member(
     audit(
         context,
         "member.add",
-        {
-            "member_id": str(membership.id),
-            "user_id": str(user.id),
-            "email": user.email,
-            "role": role.value,
-        },
+        _with_source(
+            {
+                "member_id": str(membership.id),
+                "user_id": str(user.id),
+                "email": user.email,
+                "role": role.value,
+            },
+            source,
+        ),
     )
     await commit_changes(db, Change.membership(context.organization.id, user.id))
     return membership, user
 
 
 async def change_role(
-    context: OrganizationContext, member_id: str, new_role: Role
+    context: OrganizationContext, member_id: str, new_role: Role, *, source: str | None = None
 ) -> tuple[Membership, User]:
     membership, user = await find_member(context, member_id)
     old_role = Role(membership.role)
@@ -105,18 +129,23 @@ async def change_role(
     audit(
         context,
         "member.edit",
-        {
-            "member_id": str(membership.id),
-            "user_id": str(user.id),
-            "email": user.email,
-            "changes": {"role": {"old": old_role.value, "new": new_role.value}},
-        },
+        _with_source(
+            {
+                "member_id": str(membership.id),
+                "user_id": str(user.id),
+                "email": user.email,
+                "changes": {"role": {"old": old_role.value, "new": new_role.value}},
+            },
+            source,
+        ),
     )
     await commit_changes(context.db, Change.membership(context.organization.id, user.id))
     return membership, user
 
 
-async def remove_member(context: OrganizationContext, member_id: str) -> None:
+async def remove_member(
+    context: OrganizationContext, member_id: str, *, source: str | None = None
+) -> None:
     membership, user = await find_member(context, member_id)
     role = Role(membership.role)
     _require_role_to_manage(context, role, None, "member:write")
@@ -126,11 +155,14 @@ async def remove_member(context: OrganizationContext, member_id: str) -> None:
     audit(
         context,
         "member.remove",
-        {
-            "member_id": str(membership.id),
-            "user_id": str(user.id),
-            "email": user.email,
-            "role": role.value,
-        },
+        _with_source(
+            {
+                "member_id": str(membership.id),
+                "user_id": str(user.id),
+                "email": user.email,
+                "role": role.value,
+            },
+            source,
+        ),
     )
     await commit_changes(context.db, Change.membership(context.organization.id, user.id))

@@ -6,12 +6,14 @@ from tokenward.api import (
     audit_logs,
     auth,
     health,
+    invitations,
     leaked_tokens,
     members,
     organization_tokens,
     organizations,
     personal_token_access,
     projects,
+    scim,
     two_factor,
     users,
 )
@@ -31,5 +33,7 @@ for module in (
     projects,
     audit_logs,
     leaked_tokens,
+    invitations,
+    scim,
 ):
     api_router.include_router(module.router)

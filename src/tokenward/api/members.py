@@ -6,9 +6,22 @@ from typing import Any
 
 from fastapi import APIRouter, Request, Response
 
-from tokenward.actions.members import add_member, change_role, members_of, remove_member
+from tokenward.actions.invitations import invite
+from tokenward.actions.members import (
+    add_member,
+    change_role,
+    has_account,
+    members_of,
+    remove_member,
+)
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.docs import GATED, errors
+from tokenward.api.invitations import (
+    InvitationOut,
+    invitation_links,
+    invitation_out,
+    wake_outbox,
+)
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import member_out
 from tokenward.api.schemas import MemberCreate, MemberOut, MemberUpdate
@@ -41,7 +54,7 @@ async def list_members(
 @router.post(
     "/",
     status_code=201,
-    response_model=MemberOut,
+    response_model=MemberOut | InvitationOut,
     responses=errors(400, 409, *GATED),
     openapi_extra=body_schema(MemberCreate),
 )
@@ -50,8 +63,15 @@ async def add(
     context: OrganizationContext = organization_access(
         "member:write", refine=granting_owner_needs_owner
     ),
-) -> MemberOut:
+) -> MemberOut | InvitationOut:
+    """An existing user becomes a member; an email without an account is invited."""
     body = await parse_body(request, MemberCreate)
+    if not await has_account(context.db, body.email):
+        invitation = await invite(
+            context, email=body.email, role=Role(body.role), links=invitation_links(request)
+        )
+        wake_outbox(request)
+        return invitation_out(invitation)
     membership, user = await add_member(context, email=body.email, role=Role(body.role))
     return member_out(membership, user)
 

@@ -294,9 +294,10 @@ def organization_access(
     session_only: bool = False,
     minimum_role: Role | None = None,
     refine: Refinement | None = None,
+    organization_token_only: bool = False,
 ) -> Any:
     """A route under ``/organizations/{org}/``. Returns an ``OrganizationContext``."""
-    requirement = Requirement(scope, session_only, minimum_role)
+    requirement = Requirement(scope, session_only, minimum_role, organization_token_only)
 
     async def organization_gate(
         request: Request, org: str, db: AsyncSession = Depends(database)

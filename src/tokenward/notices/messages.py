@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 
 __all__ = [
     "Notice",
+    "invitation_notice",
     "policy_change_notice",
     "revoked_here_notice",
     "two_factor_required_notice",
@@ -87,3 +89,22 @@ def revoked_here_notice(
         f"{_instead(base_url, slug)}\n"
     )
     return Notice(f"[Tokenward] Your token can no longer reach {organization_name}", body)
+
+
+def invitation_notice(
+    *,
+    organization_name: str,
+    inviter: str,
+    role: str,
+    accept_url: str,
+    expires_at: dt.datetime,
+) -> Notice:
+    """The single-use link to join; whoever holds it can accept, so it goes to the invitee only."""
+    body = (
+        f"{inviter} invited you to join the organization {organization_name} on Tokenward "
+        f"as {role}.\n\n"
+        f"Accept the invitation (the link works once, until {expires_at:%Y-%m-%d %H:%M} UTC):\n"
+        f"  {accept_url}\n\n"
+        "If you did not expect this, ignore this email: nothing happens unless the link is used.\n"
+    )
+    return Notice(f"[Tokenward] Join {organization_name}", body)

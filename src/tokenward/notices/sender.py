@@ -13,6 +13,7 @@ from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
 from tokenward.notices.outbox import claim_due, mark_failed, mark_sent
+from tokenward.notices.sealed_links import unseal
 from tokenward.store.engine import Store
 from tokenward.store.tables import OutgoingEmail, utcnow
 
@@ -72,8 +73,15 @@ def _send(settings: SmtpSettings, recipient: str, subject: str, body: str) -> No
 class OutboxSender:
     """Polls the outbox every ``interval`` seconds, or at once when woken by a new notice."""
 
-    def __init__(self, store: Store, smtp: SmtpSettings | None, interval: float = 5.0) -> None:
+    def __init__(
+        self,
+        store: Store,
+        smtp: SmtpSettings | None,
+        interval: float = 5.0,
+        secret_key: str | None = None,
+    ) -> None:
         self.store = store
+        self.secret_key = secret_key  # to put keys into sealed links as they are sent
         self.smtp = smtp
         self.interval = interval
         self._wake = asyncio.Event()
@@ -121,6 +129,8 @@ class OutboxSender:
             await db.commit()
         outcomes: list[tuple[int, str | None]] = []
         for message_id, recipient, subject, body in batch:
+            if self.secret_key is not None:
+                body = unseal(body, self.secret_key)
             try:
                 await asyncio.to_thread(_send, self.smtp, recipient, subject, body)
             except Exception as error:  # any failure is this message's alone: record, go on

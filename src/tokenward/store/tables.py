@@ -29,6 +29,7 @@ __all__ = [
     "AttemptCounter",
     "AuditLogEntry",
     "Base",
+    "Invitation",
     "LoginSession",
     "Membership",
     "Organization",
@@ -37,6 +38,7 @@ __all__ = [
     "PersonalToken",
     "PersonalTokenRevocation",
     "Project",
+    "ScimUser",
     "User",
     "utcnow",
 ]
@@ -258,3 +260,44 @@ class AttemptCounter(Base):
     key: Mapped[str] = mapped_column(String(80), primary_key=True)
     window_started: Mapped[float] = mapped_column(Float)  # Unix time, shared across machines
     attempts: Mapped[int] = mapped_column(Integer)
+
+
+class Invitation(Base):
+    """An emailed, single-use link to join an organization. Only the SHA-256 of its key is kept."""
+
+    __tablename__ = "invitations"
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    email: Mapped[str] = mapped_column(String(254))
+    role: Mapped[str] = mapped_column(String(20))
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="SET NULL"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    accepted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ScimUser(Base):
+    """A person an organization's identity provider manages through SCIM.
+
+    The record outlives a deactivation (``active`` false, no membership) so that the identity
+    provider can still read it and turn it on again; deleting it ends both.
+    """
+
+    __tablename__ = "scim_users"
+    __table_args__ = (UniqueConstraint("organization_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    external_id: Mapped[str | None] = mapped_column(String(254))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    role: Mapped[str] = mapped_column(String(20))
+    # The other attributes the identity provider sent (never a password), returned as sent.
+    attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -16,6 +16,10 @@ _TITLES = {
     "member.add": "Member added",
     "member.edit": "Member changed",
     "member.remove": "Member removed",
+    "member.invite": "Member invited",
+    "member.invite-resend": "Invitation sent again",
+    "member.invite-revoke": "Invitation revoked",
+    "member.accept-invite": "Invitation accepted",
     "org-token.create": "Organization token created",
     "org-token.revoke": "Organization token revoked",
     "project.create": "Project created",
@@ -96,9 +100,11 @@ def _subject(event: str, data: Mapping[str, Any]) -> list[str]:
     if event.endswith(".leaked"):
         return _leak(data)
     if event.startswith("member.") and data.get("email"):
-        role = f" as {data['role']}" if event == "member.add" and data.get("role") else ""
+        as_role = event in {"member.add", "member.invite", "member.accept-invite"}
+        role = f" as {data['role']}" if as_role and data.get("role") else ""
         was = f" (was {data['role']})" if event == "member.remove" and data.get("role") else ""
-        return [f"{data['email']}{role}{was}"]
+        source = " by the identity provider (SCIM)" if data.get("source") == "scim" else ""
+        return [f"{data['email']}{role}{was}{source}"]
     if event.startswith("org-token."):
         scopes = data.get("scopes")
         listed = f", scopes {', '.join(map(str, scopes))}" if isinstance(scopes, list) else ""

@@ -6,18 +6,28 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
+from tokenward.actions.invitations import (
+    invitation_status,
+    invite,
+    pending_invitations_of,
+    resend_invitation,
+    revoke_invitation,
+)
 from tokenward.actions.members import (
     add_member,
     change_role,
     find_member,
+    has_account,
     members_of,
     remove_member,
 )
+from tokenward.actions.scim_users import managed_user_ids
+from tokenward.api.invitations import invitation_links, wake_outbox
 from tokenward.api.schemas import MemberCreate, MemberUpdate
 from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.errors import ApiError
 from tokenward.policy import Role
-from tokenward.store.tables import Membership
+from tokenward.store.tables import Invitation, Membership
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
@@ -44,6 +54,12 @@ async def _page(
 ) -> HTMLResponse:
     query = members_of(context.admitted).order_by(Membership.id).limit(_SHOWN)
     rows = (await context.db.execute(query)).all()
+    invitations = (
+        await context.db.scalars(
+            pending_invitations_of(context.organization.id).order_by(Invitation.id).limit(_SHOWN)
+        )
+    ).all()
+    managed = await managed_user_ids(context.db, context.organization.id)
     return organization_page(
         request,
         context,
@@ -51,6 +67,8 @@ async def _page(
         "members",
         {
             "members": [(membership, user) for membership, user in rows],
+            "managed": managed,
+            "invitations": [(item, invitation_status(item)) for item in invitations],
             "roles": ROLES,
             "can_manage": "member:write" in context.scopes,
             **error_context(error),
@@ -77,13 +95,62 @@ async def add(
     values = {"email": text(form, "email"), "role": text(form, "role")}
     try:
         body = validated(MemberCreate, values)
-        _, user = await add_member(context, email=body.email, role=Role(body.role))
+        if not await has_account(context.db, body.email):
+            invitation = await invite(
+                context, email=body.email, role=Role(body.role), links=invitation_links(request)
+            )
+            wake_outbox(request)
+            message = f"Invitation sent to {invitation.email} to join as {body.role}."
+        else:
+            _, user = await add_member(context, email=body.email, role=Role(body.role))
+            message = f"{user.email} added as {body.role}."
     except ApiError as error:
         if error.status not in FORM_ERRORS:
             raise
         return await _page(request, context, error=error, values=values)
+    return redirect_with_flash(request, organization_url(context, "members/"), message)
+
+
+@router.post("/settings/{org}/invitations/{invitation_id}/resend/", response_model=None)
+async def resend(
+    request: Request,
+    invitation_id: str,
+    form: FormData = Depends(checked_form),
+    context: OrganizationContext = organization_access("member:write", session_only=True),
+) -> Response:
+    try:
+        invitation = await resend_invitation(
+            context, invitation_id, links=invitation_links(request)
+        )
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, context, error=error)
+    wake_outbox(request)
     return redirect_with_flash(
-        request, organization_url(context, "members/"), f"{user.email} added as {body.role}."
+        request,
+        organization_url(context, "members/"),
+        f"Invitation sent again to {invitation.email}.",
+    )
+
+
+@router.post("/settings/{org}/invitations/{invitation_id}/revoke/", response_model=None)
+async def revoke(
+    request: Request,
+    invitation_id: str,
+    form: FormData = Depends(checked_form),
+    context: OrganizationContext = organization_access("member:write", session_only=True),
+) -> Response:
+    try:
+        invitation = await revoke_invitation(context, invitation_id)
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, context, error=error)
+    return redirect_with_flash(
+        request,
+        organization_url(context, "members/"),
+        f"Invitation for {invitation.email} revoked; its link no longer works.",
     )
 
 

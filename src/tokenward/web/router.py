@@ -8,6 +8,7 @@ from tokenward.web import (
     account_security,
     account_tokens,
     audit_log,
+    invitations,
     members,
     organization_tokens,
     organizations,
@@ -31,5 +32,6 @@ for module in (
     organization_tokens,
     projects,
     audit_log,
+    invitations,
 ):
     page_router.include_router(module.router)

@@ -1,0 +1,90 @@
+"""Invitations of an organization: list, resend, revoke (adding an unknown email creates one)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from fastapi import APIRouter, Request, Response
+from pydantic import BaseModel
+
+from tokenward.actions.invitations import (
+    LinkMaker,
+    invitation_status,
+    pending_invitations_of,
+    resend_invitation,
+    revoke_invitation,
+)
+from tokenward.api.docs import GATED, errors
+from tokenward.api.pagination import PageQuery, paginate
+from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.http.links import link_base
+from tokenward.store.tables import Invitation
+
+__all__ = ["InvitationOut", "invitation_links", "invitation_out", "router", "wake_outbox"]
+
+router = APIRouter(prefix="/api/0/organizations/{org}/invitations", tags=["members"])
+
+
+class InvitationOut(BaseModel):
+    id: str
+    email: str
+    role: Literal["member", "manager", "owner"]
+    status: Literal["invited", "expired"]
+    created_at: dt.datetime
+    expires_at: dt.datetime
+
+
+def invitation_out(invitation: Invitation) -> InvitationOut:
+    status = invitation_status(invitation)
+    return InvitationOut(
+        id=str(invitation.id),
+        email=invitation.email,
+        role=invitation.role,
+        status="expired" if status == "expired" else "invited",
+        created_at=invitation.created_at,
+        expires_at=invitation.expires_at,
+    )
+
+
+def invitation_links(request: Request) -> LinkMaker:
+    return LinkMaker(link_base(request), request.app.state.settings.secret_key)
+
+
+def wake_outbox(request: Request) -> None:
+    """Send the invitation now rather than at the next poll."""
+    outbox = getattr(request.app.state, "outbox", None)
+    if outbox is not None:
+        outbox.wake()
+
+
+@router.get("/", response_model=list[InvitationOut], responses=errors(400, *GATED))
+async def list_invitations(
+    request: Request,
+    response: Response,
+    page: PageQuery,
+    context: OrganizationContext = organization_access("member:read"),
+) -> list[InvitationOut]:
+    query = pending_invitations_of(context.organization.id)
+    rows = await paginate(context.db, query, Invitation.id, page, request, response)
+    return [invitation_out(row[0]) for row in rows]
+
+
+@router.post("/{invitation_id}/resend/", response_model=InvitationOut, responses=errors(*GATED))
+async def resend(
+    request: Request,
+    invitation_id: str,
+    context: OrganizationContext = organization_access("member:write"),
+) -> InvitationOut:
+    invitation = await resend_invitation(context, invitation_id, links=invitation_links(request))
+    wake_outbox(request)
+    return invitation_out(invitation)
+
+
+@router.delete("/{invitation_id}/", status_code=204, responses=errors(*GATED))
+async def revoke(
+    invitation_id: str,
+    context: OrganizationContext = organization_access("member:write"),
+) -> Response:
+    await revoke_invitation(context, invitation_id)
+    return Response(status_code=204)
