@@ -11,8 +11,6 @@ from tests.support import ApiClient, UserAccount, assert_error
 
 pytestmark = BROWSER_MARKS
 
-TOGGLE = "Allow personal API tokens"
-
 
 def _owner_with_organization(world: BrowserWorld) -> tuple[UserAccount, ApiClient, str]:
     account = world.user("Olivia Owner")
@@ -25,8 +23,8 @@ def _tab(page: Page, name: str) -> Locator:
     return tabs.get_by_role("link", name=name, exact=True)
 
 
-def _toggle(page: Page) -> Locator:
-    return page.get_by_role("checkbox", name=TOGGLE, exact=True)
+def _choice(page: Page, name: str) -> Locator:
+    return page.get_by_role("radio", name=name, exact=True)
 
 
 def test_owner_denies_personal_tokens_through_the_dialog(
@@ -42,11 +40,11 @@ def test_owner_denies_personal_tokens_through_the_dialog(
     page = visit.page
     page.get_by_role("link", name=slug.title()).click()
     _tab(page, "Security").click()
-    expect(_toggle(page)).to_be_checked()
+    expect(_choice(page, "Allowed")).to_be_checked()
     expect(page.get_by_text("1 active personal token held by 1 member")).to_be_visible()
 
     # Cancelling the dialog changes nothing.
-    _toggle(page).uncheck()
+    _choice(page, "Denied").check()
     page.get_by_role("button", name="Save changes").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
@@ -59,7 +57,7 @@ def test_owner_denies_personal_tokens_through_the_dialog(
     expect(dialog).to_contain_text("403 personal-token-denied")
     visit.screenshot("security-deny-dialog")
     dialog.get_by_role("button", name="Deny personal tokens").click()
-    expect(page.get_by_role("status")).to_contain_text("Personal API tokens are denied")
+    expect(page.get_by_role("status")).to_contain_text("Personal API tokens: allowed → denied")
 
     assert_error(
         browser_world.bearer(token).get(projects),
@@ -68,7 +66,7 @@ def test_owner_denies_personal_tokens_through_the_dialog(
         {"organization": slug},
     )
     page.reload()
-    expect(_toggle(page)).not_to_be_checked()
+    expect(_choice(page, "Denied")).to_be_checked()
     expect(page.get_by_role("status")).to_have_count(0)  # the message was shown once
 
     _tab(page, "Audit log").click()
@@ -80,9 +78,9 @@ def test_owner_denies_personal_tokens_through_the_dialog(
 
     # Allowing them again needs no confirmation and works at once.
     _tab(page, "Security").click()
-    _toggle(page).check()
+    _choice(page, "Allowed").check()
     page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_role("status")).to_contain_text("Personal API tokens are allowed")
+    expect(page.get_by_role("status")).to_contain_text("Personal API tokens: denied → allowed")
     assert browser_world.bearer(token).get(projects).status_code == 200
 
 
@@ -94,8 +92,8 @@ def test_a_member_sees_the_toggle_disabled_and_who_can_change_it(
     visit.sign_in(member.account)
     page = visit.page
     page.goto(visit.url(f"/settings/{slug}/security/"))
-    expect(_toggle(page)).to_be_disabled()
-    expect(_toggle(page)).to_be_checked()
+    expect(_choice(page, "Denied")).to_be_disabled()
+    expect(_choice(page, "Allowed")).to_be_checked()
     expect(page.get_by_role("button", name="Save changes")).to_be_disabled()
     expect(
         page.get_by_text(re.compile(r"Only owners of .+ can change this setting"))

@@ -46,15 +46,15 @@
   }
 
   // Tightening the personal token rules asks first, in a dialog that says what will break and
-  // how many people will be emailed. The dialog describes one proposal: denying personal tokens
-  // (the toggle unchecked, nothing else changed), or, when the server drew the page to confirm a
+  // how many people will be emailed. The dialog describes one proposal: choosing "Denied" and
+  // changing nothing else (data-describes), or, when the server drew the page to confirm a
   // change, the form exactly as drawn. Any other change goes to the server, which asks in turn.
   function setUpSecurityForm() {
     var form = document.getElementById("security-form");
     var dialog = document.getElementById("rules-dialog");
     if (!form || !dialog || typeof dialog.showModal !== "function") return;
-    var checkbox = form.querySelector("#allow-personal-tokens");
     var confirming = form.dataset.confirming === "true";
+    var describes = form.dataset.describes;
     if (dialog.open) {
       // Drawn open so it works without this script; make it modal.
       dialog.close();
@@ -63,9 +63,13 @@
     form.addEventListener("submit", function (event) {
       if (event.submitter && event.submitter.name === "confirmed") return;
       var changed = changedControls(form);
+      var chosen = form.querySelector("input[name=personal_tokens]:checked");
       var described = confirming
         ? changed.length === 0
-        : form.dataset.allowed === "true" && changed.length === 1 && changed[0] === checkbox;
+        : Boolean(describes) &&
+          changed.length > 0 &&
+          changed.every(function (control) { return control.name === "personal_tokens"; }) &&
+          chosen !== null && chosen.value === describes;
       if (described) {
         event.preventDefault();
         if (!dialog.open) dialog.showModal();
