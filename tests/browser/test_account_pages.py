@@ -163,13 +163,23 @@ def test_sign_in_asks_for_the_authenticator_code_when_two_factor_is_on(
     page.get_by_label("Email").fill(account.email)
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("authenticator app")
-    visit.expected_statuses.add(401)
+    # A second step, not an error: the code field is focused, nothing is red.
+    expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
+    expect(page.locator("#code-step")).to_contain_text(account.email)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_label("Authenticator code")).to_be_focused()
+    expect(page.get_by_label("Password")).to_have_count(0)
     assert page.evaluate("fetch('/api/0/users/me/').then(r => r.status)") == 401
+    visit.expected_statuses.add(401)
+    visit.screenshot("sign-in-second-step")
 
-    page.get_by_label("Password").fill(account.password)
+    wrong = "000000" if totp.at(time.time() + 30) != "000000" else "111111"
+    page.get_by_label("Authenticator code").fill(wrong)
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("That code is not correct")
+    expect(page.get_by_label("Authenticator code")).to_be_focused()
     # The confirmation used this step's code; a code is accepted once, so sign in with the next.
     page.get_by_label("Authenticator code").fill(totp.at(time.time() + 30))
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_url(visit.url("/organizations/"))
     assert page.evaluate("fetch('/api/0/users/me/').then(r => r.status)") == 200

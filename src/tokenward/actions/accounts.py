@@ -72,8 +72,13 @@ async def start_session(
     ip_address: str | None,
     throttle: LoginThrottle,
     code: str | None = None,
+    password_checked_for: int | None = None,
 ) -> tuple[User, str]:
-    """Check the password and open a session; returns the user and the new session key."""
+    """Check the password and open a session; returns the user and the new session key.
+
+    ``password_checked_for`` is the id of a user whose password this sign-in already checked
+    (the sign-in page's second step, which asks only for the code): the password is not asked
+    again, and every other check stays."""
     email = normalize_email(email)
     wait = throttle.retry_after(ip_address, email)
     if wait is not None:
@@ -86,7 +91,10 @@ async def start_session(
             headers={"Retry-After": str(wait)},
         )
     user = await db.scalar(select(User).where(User.email == email))
-    if not verify_password(user.password_hash if user else None, password) or user is None:
+    proven = user is not None and password_checked_for == user.id
+    # An unknown email still costs a hash, so timing does not tell which emails exist.
+    valid = proven or verify_password(user.password_hash if user else None, password)
+    if user is None or not valid:
         throttle.record_failure(ip_address, email)
         # Only a known account's address is logged: what was typed may be a pasted password.
         who = f"user {user.id} ({user.email})" if user is not None else "an unknown email"
@@ -103,7 +111,7 @@ async def start_session(
         throttle.record_failure(ip_address, email)
         log.warning("failed two-factor code for user %s from %s", user.id, ip_address)
         raise ApiError(401, "invalid-2fa-code", "The authenticator code is not correct.")
-    if needs_rehash(user.password_hash):
+    if not proven and needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
     key = cookies.new_key()
     now = utcnow()

@@ -192,6 +192,18 @@ class LoginOut(BaseModel):
     csrf_token: str
 
 
+class TokenStandingOut(BaseModel):
+    slug: str
+    name: str
+    standing: str = Field(
+        description="allowed, denied-by-policy, revoked-here, 2fa-required or lifetime-exceeded"
+    )
+    would_be: str | None = Field(
+        None, description="In report mode: the standing once the organization enforces its rules"
+    )
+    code: str | None = Field(None, description="The refusal code, enforced or only reported")
+
+
 class PersonalTokenOut(BaseModel):
     id: str
     name: str
@@ -200,6 +212,10 @@ class PersonalTokenOut(BaseModel):
     created_at: dt.datetime
     expires_at: dt.datetime | None
     last_used_at: dt.datetime | None
+    organizations: list[TokenStandingOut] = Field(
+        default_factory=list,
+        description="The token's standing in each organization the user belongs to",
+    )
 
 
 class PersonalTokenCreated(PersonalTokenOut):

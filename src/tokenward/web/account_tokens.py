@@ -14,11 +14,12 @@ from tokenward.actions.accounts import (
     personal_tokens_of,
     revoke_personal_token,
 )
+from tokenward.actions.token_standing import OrganizationStanding, token_standings
 from tokenward.api.schemas import PersonalTokenCreate
 from tokenward.auth.gate import database, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
-from tokenward.store.tables import PersonalToken
+from tokenward.store.tables import PersonalToken, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
@@ -30,6 +31,7 @@ from tokenward.web.forms import (
     validated,
 )
 from tokenward.web.layout import SCOPES
+from tokenward.web.standing_words import standing_phrase
 from tokenward.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -59,15 +61,20 @@ async def _page(
     created: tuple[PersonalToken, str] | None = None,
     error: ApiError | None = None,
     values: dict[str, object] | None = None,
+    warnings: list[OrganizationStanding] | None = None,
 ) -> HTMLResponse:
     query = personal_tokens_of(principal.user_id).order_by(PersonalToken.id.desc())
     tokens = (await db.scalars(query.limit(_SHOWN))).all()
+    standings = await token_standings(db, principal.user_id, tokens)
     tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
     return render(
         request,
         "account_tokens.html",
         {
             "tokens": tokens,
+            "standings": standings,
+            "phrase": standing_phrase,
+            "warnings": warnings or [],
             "shown_limit": _SHOWN,
             "scope_choices": SCOPES,
             "created": created,
@@ -77,6 +84,22 @@ async def _page(
         },
         status_code=status_for(error),
     )
+
+
+async def _refusing(
+    db: AsyncSession, user_id: int, body: PersonalTokenCreate
+) -> list[OrganizationStanding]:
+    """The organizations of the user that would refuse (or only report) the token asked for."""
+    planned = PersonalToken(
+        user_id=user_id,
+        name=body.name,
+        scopes=" ".join(sorted(body.scopes)),
+        expires_at=body.expires_at,
+        created_at=utcnow(),
+        token_last_characters="",
+    )
+    found = (await token_standings(db, user_id, [planned]))[None]
+    return [entry for entry in found if not entry.works or entry.would_be is not None]
 
 
 @router.get(PAGE)
@@ -109,6 +132,11 @@ async def create(
                 "expires_at": expiry_from_date(text(form, "expires_on")),
             },
         )
+        if text(form, "confirmed") != "yes":
+            refusing = await _refusing(db, principal.user_id, body)
+            if refusing:
+                # Say where it will not work before minting it; "Create anyway" sends confirmed.
+                return await _page(request, db, principal, values=values, warnings=refusing)
         token, secret = await mint_personal_token(
             db, principal.user_id, name=body.name, scopes=body.scopes, expires_at=body.expires_at
         )
