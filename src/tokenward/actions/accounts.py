@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward import credentials
+from tokenward.actions.recovery_codes import looks_like_recovery_code, use_recovery_code
 from tokenward.actions.two_factor import consume_code
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
@@ -105,9 +106,15 @@ async def start_session(
             raise ApiError(
                 401,
                 "2fa-code-required",
-                "Two-factor authentication is on: send the code from your authenticator app "
-                "as 'code'.",
+                "Two-factor authentication is on: send the code from your authenticator app, "
+                "or one of your recovery codes, as 'code'.",
             )
+        recovered = looks_like_recovery_code(code) and await use_recovery_code(
+            db, user, code, ip_address
+        )
+    else:
+        recovered = True
+    if not recovered:
         throttle.record_failure(ip_address, email)
         log.warning("failed two-factor code for user %s from %s", user.id, ip_address)
         raise ApiError(401, "invalid-2fa-code", "The authenticator code is not correct.")

@@ -101,8 +101,10 @@ class RequestBody(BaseModel):
 class LoginRequest(RequestBody):
     email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    code: Annotated[str, StringConstraints(max_length=10)] | None = Field(
-        default=None, description="The authenticator code, when two-factor authentication is on."
+    code: Annotated[str, StringConstraints(max_length=20)] | None = Field(
+        default=None,
+        description="The authenticator code, or a recovery code, when two-factor "
+        "authentication is on.",
     )
 
 
@@ -269,7 +271,7 @@ class ProjectOut(BaseModel):
 
 
 class ActorOut(BaseModel):
-    type: Literal["user", "org_token"]
+    type: Literal["user", "org_token", "operator"]
     id: str | None
     name: str
 

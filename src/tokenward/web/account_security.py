@@ -10,6 +10,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from tokenward.actions.recovery_codes import new_recovery_codes, recovery_codes_left
 from tokenward.actions.two_factor import (
     begin_enrolment,
     confirm_enrolment,
@@ -45,6 +46,8 @@ async def _page(
     *,
     error: ApiError | None = None,
     form: str = "",
+    recovery_codes: list[str] | None = None,
+    done: str | None = None,
 ) -> HTMLResponse:
     user = await db.get(User, principal.user_id)
     if user is None:
@@ -61,6 +64,9 @@ async def _page(
             "requiring": await organizations_requiring_2fa(db, user.id),
             **error_context(error),
             "failed_form": form,
+            "recovery_codes": recovery_codes,
+            "codes_left": await recovery_codes_left(db, user.id) if user.has_two_factor else 0,
+            "done": done,
         },
         status_code=status_for(error),
     )
@@ -122,8 +128,31 @@ async def confirm(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> Response:
+    try:
+        body = validated(TwoFactorCode, {"code": text(form, "code")})
+        await confirm_enrolment(db, principal.user_id, body.code)
+    except ApiError as error:
+        if error.status not in FORM_ERRORS:
+            raise
+        return await _page(request, db, principal, error=error, form="confirm")
+    codes = await new_recovery_codes(db, principal.user_id)
     done = "Two-factor authentication is on. Signing in now asks for a code from your app."
-    return await _with_code(request, form, principal, db, confirm_enrolment, "confirm", done)
+    return await _page(request, db, principal, recovery_codes=codes, done=done)
+
+
+@router.post(PAGE + "recovery-codes/", response_model=None)
+async def regenerate_recovery_codes(
+    request: Request,
+    form: FormData = Depends(checked_form),
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> Response:
+    user = await db.get(User, principal.user_id)
+    if user is None or not user.has_two_factor:
+        return redirect_with_flash(request, PAGE, None)
+    codes = await new_recovery_codes(db, user.id)
+    done = "New recovery codes made. The old ones no longer work."
+    return await _page(request, db, principal, recovery_codes=codes, done=done)
 
 
 @router.post(PAGE + "remove/", response_model=None)

@@ -7,6 +7,7 @@
     var dialog = document.getElementById("confirm-dialog");
     if (!dialog || typeof dialog.showModal !== "function") return;
     var message = document.getElementById("confirm-dialog-message");
+    var title = document.getElementById("confirm-dialog-title");
     var accept = document.getElementById("confirm-dialog-accept");
     var pending = null;
 
@@ -16,6 +17,8 @@
         event.preventDefault();
         pending = form;
         message.textContent = form.dataset.confirm;
+        // A real title: the form's own, else its confirm button's words as a question.
+        title.textContent = form.dataset.confirmTitle || (form.dataset.confirmLabel || "Confirm") + "?";
         accept.textContent = form.dataset.confirmLabel || "Confirm";
         dialog.returnValue = "";
         dialog.showModal();
