@@ -176,12 +176,23 @@ def test_members_projects_and_name(visit: Visit, browser_world: BrowserWorld) ->
     members = owner.get(f"/api/0/organizations/{slug}/members/").json()
     assert {m["user"]["email"]: m["role"] for m in members}[newcomer.email] == "manager"
 
-    # The last owner cannot demote themselves: the API's rule, shown on the page.
-    page.get_by_label(f"Role of {account.email}").select_option("member")
-    page.get_by_role("row").filter(has_text=account.email).get_by_role(
-        "button", name="Change role"
-    ).click()
-    expect(page.get_by_role("alert")).to_contain_text("last owner")
+    # The last owner is offered no role change and no removal, and is told why.
+    own_row = page.get_by_role("row").filter(has_text=account.email)
+    expect(own_row.get_by_role("button")).to_have_count(0)
+    expect(page.get_by_label(f"Role of {account.email}")).to_have_count(0)
+    expect(own_row).to_contain_text("The only owner: add another owner")
+    # The API's rule stands behind it: a forged post is refused.
+    own_id = next(
+        m["id"]
+        for m in owner.get(f"/api/0/organizations/{slug}/members/").json()
+        if m["user"]["email"] == account.email
+    )
+    csrf = page.locator("input[name=csrf_token]").first.input_value()
+    forged = page.request.post(
+        visit.url(f"/settings/{slug}/members/{own_id}/role/"),
+        form={"csrf_token": csrf, "role": "member"},
+    )
+    assert forged.status == 409 and "last owner" in forged.text()
     visit.expected_statuses.add(409)
 
     page.get_by_role("row").filter(has_text=newcomer.email).get_by_role(
