@@ -22,6 +22,12 @@ from tests.support import ApiClient, LiveServer, Member, UserAccount, running_se
 pytestmark = BROWSER_MARKS
 
 DESKTOP = {"width": 1280, "height": 800}
+# The rightmost edge of any control on the page: beyond the screen means hidden off-screen.
+RIGHTMOST_CONTROL = """() => Math.max(0, ...Array.from(
+  document.querySelectorAll("main button, main select, main input, main a")
+).filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== "hidden"
+   && !e.closest("dialog:not([open])"))
+ .map(e => e.getBoundingClientRect().right + window.scrollX))"""
 PHONE = {"width": 390, "height": 844}
 
 
@@ -168,6 +174,9 @@ def test_a_member_sees_where_each_token_works(
         f"denied by {cast.strict.title()}"
     )
     visit.screenshot(f"glance-{'phone' if size is PHONE else 'desktop'}-member-tokens")
+    revoke = row.get_by_role("button", name="Revoke")
+    expect(revoke).to_be_visible()
+    assert page.evaluate(RIGHTMOST_CONTROL) <= size["width"]
 
     # A token that an organization will refuse is announced before it is minted.
     name = f"ci-{size['width']}"
@@ -230,5 +239,8 @@ def test_every_page_at_both_widths(visit: Visit, cast: Cast, browser_world: Brow
             visit.goto(path)
             width = page.evaluate("document.documentElement.scrollWidth")
             assert width <= size["width"], (label, path, width)
+            # Every action is on screen: wide tables become cards rather than scroll sideways.
+            rightmost = page.evaluate(RIGHTMOST_CONTROL)
+            assert rightmost <= size["width"], (label, path, rightmost)
             name = path.strip("/").replace(cast.acme, "org").replace("/", "-") or "home"
             visit.screenshot(f"page-{label}-{name}")
