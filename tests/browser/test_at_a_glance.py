@@ -8,6 +8,7 @@ and organizations made once for the module.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -244,3 +245,105 @@ def test_every_page_at_both_widths(visit: Visit, cast: Cast, browser_world: Brow
             assert rightmost <= size["width"], (label, path, rightmost)
             name = path.strip("/").replace(cast.acme, "org").replace("/", "-") or "home"
             visit.screenshot(f"page-{label}-{name}")
+
+
+def _contrast(first: str, second: str) -> float:
+    """WCAG contrast ratio of two CSS ``rgb(...)`` colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(part) / 255 for part in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(first), luminance(second)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
+def test_words_for_people_and_an_accessible_page(
+    visit: Visit, cast: Cast, browser_world: BrowserWorld
+) -> None:
+    other = browser_world.organization(cast.owner)
+    browser_world.add_member(cast.owner, other, cast.member.account, "member")
+    laptop = next(
+        t
+        for t in cast.member.session.get("/api/0/users/me/tokens/").json()
+        if t["name"] == "laptop"
+    )
+    revoked = cast.owner.delete(f"/api/0/organizations/{other}/personal-tokens/{laptop['id']}/")
+    assert revoked.status_code == 204
+    page = _sign_in(visit, cast.owner_account, DESKTOP)
+    visit.expected_statuses.add(400)
+
+    # A slug error in plain words, with a slug that works.
+    page.get_by_label("Name").fill("Acme Corp.")
+    page.get_by_label("Slug").fill("Acme Corp")
+    page.get_by_role("button", name="Create organization").click()
+    expect(page.locator("#error-slug")).to_contain_text("Use only lowercase letters")
+    expect(page.locator("main")).not_to_contain_text("pattern")
+    expect(page.locator("#slug-suggestion")).to_contain_text("acme-corp")
+
+    # The focus ring stands out from the page (at least 3:1).
+    visit.goto("/organizations/")
+    for _ in range(20):  # by keyboard, to the first control in the page's content
+        page.keyboard.press("Tab")
+        if page.evaluate("Boolean(document.activeElement.closest('main'))"):
+            break
+    ring = page.evaluate("getComputedStyle(document.activeElement).outlineColor")
+    assert _contrast(ring, "rgb(255, 255, 255)") >= 3, ring
+
+    # The audit log: every event in words, filtered in the page.
+    visit.goto(f"/settings/{other}/audit-log/")
+    row = page.get_by_role("row").filter(has_text="Personal token revoked for this organization")
+    expect(row).to_contain_text(f"“laptop” (…{cast.token[-4:]}) of {cast.member.account.email}")
+    expect(page.locator("main")).not_to_contain_text("personal-token.revoke-access")
+    page.get_by_label("Event").select_option(label="Member added")
+    page.get_by_role("button", name="Show").click()
+    expect(page).to_have_url(re.compile(r"event=member\.add"))
+    rows = page.locator("tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows).to_contain_text("Member added")
+    visit.screenshot("glance-audit-log-filtered")
+
+    # A confirmation dialog has a real title and a description.
+    visit.goto(f"/settings/{other}/members/")
+    page.get_by_role("row").filter(has_text=cast.member.account.email).get_by_role(
+        "button", name="Remove"
+    ).click()
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("heading")).to_have_text("Remove member?")
+    expect(dialog).to_have_attribute("aria-describedby", "confirm-dialog-message")
+    expect(page.locator("#confirm-dialog-message")).to_contain_text("They lose access at once")
+    dialog.get_by_role("button", name="Cancel").click()
+
+
+def test_recovery_codes_at_enrolment_then_sign_in_with_one(
+    visit: Visit, browser_world: BrowserWorld
+) -> None:
+    account = browser_world.user("Rita Recovery")
+    page = _sign_in(visit, account, PHONE)
+    visit.goto("/settings/account/security/")
+    page.get_by_role("button", name="Set up an authenticator app").click()
+    totp = pyotp.TOTP(page.locator("#totp-secret").inner_text().strip())
+    page.get_by_label("Authenticator code").fill(totp.now())
+    page.get_by_role("button", name="Turn on two-factor authentication").click()
+    expect(page.get_by_role("heading", name="Your recovery codes")).to_be_visible()
+    expect(page.get_by_role("alert")).to_contain_text("will not be shown again")
+    codes = page.locator("#recovery-codes code").all_inner_texts()
+    assert len(codes) == 10 and all(re.fullmatch(r"[a-z2-9]{5}-[a-z2-9]{5}", c) for c in codes)
+    visit.screenshot("glance-phone-recovery-codes")
+    visit.goto("/settings/account/security/")
+    expect(page.locator("#recovery-codes")).to_have_count(0)  # shown once
+    expect(page.locator("#codes-left")).to_contain_text("10 unused recovery codes left")
+
+    # The phone is lost: sign in with a recovery code at the second step.
+    page.context.clear_cookies()
+    visit.goto("/login/")
+    page.get_by_label("Email").fill(account.email)
+    page.get_by_label("Password").fill(account.password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.locator("#hint-code")).to_contain_text("recovery codes")
+    page.get_by_label("Authenticator code").fill(codes[3])
+    page.get_by_role("button", name="Verify").click()
+    page.wait_for_url(visit.url("/organizations/"))
+    visit.goto("/settings/account/security/")
+    expect(page.locator("#codes-left")).to_contain_text("9 unused recovery codes left")
