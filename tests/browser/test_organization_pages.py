@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from playwright.sync_api import Locator, Page, expect
@@ -132,6 +133,8 @@ def test_create_and_revoke_an_organization_token(visit: Visit, browser_world: Br
     page = visit.page
     visit.goto(f"/settings/{slug}/tokens/")
     page.get_by_label("Token name").fill("deploy bot")
+    expect(page.get_by_role("group", name="Projects").get_by_label("Read")).to_be_checked()
+    page.get_by_label("30 days").check()
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_role("alert")).to_contain_text("will not be shown again")
     secret = page.get_by_label("New token").input_value()
@@ -146,6 +149,22 @@ def test_create_and_revoke_an_organization_token(visit: Visit, browser_world: Br
     row = page.get_by_role("row").filter(has_text="deploy bot")
     expect(row).to_contain_text(f"…{secret[-4:]}")
     expect(row).to_contain_text("Olivia Owner")
+    expires = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
+    expect(row.locator("[data-label=Expires]")).to_contain_text(expires)
+    listed = owner.get(f"/api/0/organizations/{slug}/tokens/").json()
+    assert listed[0]["expires_at"].startswith(expires) and listed[0]["scopes"] == ["project:read"]
+
+    # A manager is offered only the levels a manager may grant.
+    manager = browser_world.member(owner, slug, "manager")
+    page.context.clear_cookies()
+    visit.sign_in(manager.account)
+    visit.goto(f"/settings/{slug}/tokens/")
+    organization_access = page.get_by_role("group", name="Organization", exact=True)
+    expect(organization_access.get_by_label("Write")).to_have_count(1)
+    expect(organization_access.get_by_label("Admin")).to_have_count(0)
+    page.context.clear_cookies()
+    visit.sign_in(account)
+    visit.goto(f"/settings/{slug}/tokens/")
     row.get_by_role("button", name="Revoke").click()
     page.get_by_role("dialog").get_by_role("button", name="Revoke token").click()
     expect(page.get_by_role("status")).to_contain_text("Token revoked")
@@ -153,7 +172,7 @@ def test_create_and_revoke_an_organization_token(visit: Visit, browser_world: Br
 
     _tab(page, "Audit log").click()
     expect(page.get_by_role("row").nth(1)).to_contain_text("Organization token revoked")
-    expect(page.get_by_role("row").nth(2)).to_contain_text("Organization token created")
+    expect(page.get_by_role("row").nth(3)).to_contain_text("Organization token created")
 
 
 def test_members_projects_and_name(visit: Visit, browser_world: BrowserWorld) -> None:

@@ -107,7 +107,43 @@
     });
   }
 
+  // The expiry choice says the last day the token works, as the server would.
+  function setUpExpiryPreview() {
+    var fieldset = document.getElementById("expiry");
+    var preview = document.getElementById("expiry-preview");
+    if (!fieldset || !preview) return;
+    var date = fieldset.querySelector("input[type=date]");
+    function day(offset, from) {
+      var value = new Date(from.getTime() + offset * 86400000);
+      return value.toISOString().slice(0, 10);
+    }
+    function redraw() {
+      var chosen = fieldset.querySelector("input[name=expires_in]:checked");
+      var preset = chosen ? chosen.value : "never";
+      if (preset === "never") {
+        preview.textContent = "Never expires. Organizations with a lifetime limit refuse such tokens.";
+        return;
+      }
+      var today = new Date(fieldset.dataset.today + "T00:00:00Z");
+      var stops = /^[0-9]+$/.test(preset) ? day(Number(preset), today) : date.value;
+      if (!stops) {
+        preview.textContent = "Pick the date it stops working.";
+        return;
+      }
+      var last = day(-1, new Date(stops + "T00:00:00Z"));
+      preview.textContent =
+        "Last working day: " + last + " (UTC). It stops at 00:00 UTC on " + stops + ".";
+    }
+    fieldset.addEventListener("change", redraw);
+    date.addEventListener("input", function () {
+      var custom = fieldset.querySelector("input[name=expires_in][value=custom]");
+      if (custom && date.value) custom.checked = true;
+      redraw();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setUpExpiryPreview();
     setUpConfirmations();
     setUpSecurityForm();
     setUpCopyButtons();
