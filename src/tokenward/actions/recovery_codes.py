@@ -41,7 +41,8 @@ def _normalized(code: str) -> str:
 
 
 def looks_like_recovery_code(code: str | None) -> bool:
-    return code is not None and len(_normalized(code)) == 10 and "-" in code.strip()
+    normalized = _normalized(code or "")
+    return len(normalized) == 10 and normalized.isalnum()
 
 
 def _hash(user_id: int, code: str) -> str:
