@@ -3,6 +3,8 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 ARTIFACTS ?= test-artifacts
+PORT ?= 8000
+HOST ?= 127.0.0.1
 
 .PHONY: run test lint format bench clean services
 
@@ -19,7 +21,7 @@ $(VENV)/.installed-test: $(VENV)/.installed
 	touch $@
 
 run: $(VENV)/.installed
-	$(BIN)/tokenward serve
+	$(BIN)/tokenward serve --host $(HOST) --port $(PORT)
 
 lint: $(VENV)/.installed-test
 	$(BIN)/ruff check src tests bench

@@ -1,4 +1,4 @@
-"""Command line: ``tokenward serve | migrate | createuser | gateway``."""
+"""Command line: ``tokenward serve | migrate | createuser | reset-2fa | outbox | gateway``."""
 
 from __future__ import annotations
 
@@ -88,13 +88,17 @@ def command_serve(args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}/"
     print(f"Tokenward is serving {url} with {_describe_database(settings)}", flush=True)
     print(
-        "Create the first user in another terminal with:\n"
-        "  .venv/bin/tokenward createuser --email you@example.com --password '...' --superuser\n"
+        "Create the first user in another terminal (it asks for a password) with:\n"
+        "  .venv/bin/tokenward createuser --email you@example.com --name 'Your Name'\n"
         f"then sign in at {url}login/",
         flush=True,
     )
     if settings.smtp_url is None:
-        print("Email notices stay in the outbox until TOKENWARD_SMTP_URL is set.", flush=True)
+        print(
+            "Email notices stay in the outbox until TOKENWARD_SMTP_URL is set; "
+            "read them with: .venv/bin/tokenward outbox",
+            flush=True,
+        )
     uvicorn.run(
         app,
         factory=args.workers > 1,
@@ -109,9 +113,7 @@ def command_serve(args: argparse.Namespace) -> int:
     return 0
 
 
-async def _create_user(
-    settings: Settings, email: str, password: str, name: str, superuser: bool
-) -> str:
+async def _create_user(settings: Settings, email: str, password: str, name: str) -> str:
     from tokenward.actions.accounts import create_user
     from tokenward.store.engine import Store
     from tokenward.store.migrate import upgrade
@@ -120,9 +122,7 @@ async def _create_user(
     try:
         await upgrade(store.engine)
         async with store.session() as db:
-            user = await create_user(
-                db, email=email, password=password, name=name, superuser=superuser
-            )
+            user = await create_user(db, email=email, password=password, name=name)
             return user.email
     finally:
         await store.close()
@@ -141,7 +141,7 @@ def command_createuser(args: argparse.Namespace) -> int:
             return 1
     name = args.name if args.name is not None else ("" if args.email else input("Name: ").strip())
     try:
-        created = asyncio.run(_create_user(settings, email, password, name, args.superuser))
+        created = asyncio.run(_create_user(settings, email, password, name))
     except ApiError as error:
         invalid = error.extra.get("errors", [{}])[0] if error.extra else {}
         # e.g. "password must be at least 8 characters long", not the API's generic message
@@ -156,6 +156,44 @@ def command_createuser(args: argparse.Namespace) -> int:
         print(f"tokenward: cannot reach the database: {error}", file=sys.stderr)
         return 1
     print(f"Created user {created}")
+    return 0
+
+
+def command_reset_2fa(args: argparse.Namespace) -> int:
+    from tokenward.operator_commands import reset_second_factor
+
+    try:
+        reset = asyncio.run(reset_second_factor(_settings(), args.email))
+    except (OSError, ConnectionError) as error:
+        print(f"tokenward: cannot reach the database: {error}", file=sys.stderr)
+        return 1
+    if reset is None:
+        print(f"tokenward: no user with the email {args.email}", file=sys.stderr)
+        return 1
+    print(
+        f"Two-factor authentication removed for {reset}, with their recovery codes. "
+        "They were emailed, and each of their organizations' audit logs says so."
+    )
+    return 0
+
+
+def command_outbox(args: argparse.Namespace) -> int:
+    from tokenward.operator_commands import outbox_messages
+
+    try:
+        messages = asyncio.run(
+            outbox_messages(_settings(), limit=max(args.limit, 1), unsent_only=args.unsent)
+        )
+    except (OSError, ConnectionError) as error:
+        print(f"tokenward: cannot reach the database: {error}", file=sys.stderr)
+        return 1
+    if not messages:
+        print("The outbox is empty.")
+    for message in messages:
+        state = f"sent {message.sent_at:%Y-%m-%d %H:%M} UTC" if message.sent_at else "not sent"
+        print(f"--- #{message.id} to {message.recipient} · {message.kind} · {state}")
+        print(f"Subject: {message.subject}\n")
+        print(message.body.rstrip() + "\n")
     return 0
 
 
@@ -193,8 +231,19 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("--email")
     createuser.add_argument("--password")
     createuser.add_argument("--name")
-    createuser.add_argument("--superuser", action="store_true")
     createuser.set_defaults(handler=command_createuser)
+
+    reset_2fa = commands.add_parser(
+        "reset-2fa",
+        help="remove a person's two-factor authentication and recovery codes (audited, emailed)",
+    )
+    reset_2fa.add_argument("--email", required=True)
+    reset_2fa.set_defaults(handler=command_reset_2fa)
+
+    outbox = commands.add_parser("outbox", help="print the newest email notices, sent or not")
+    outbox.add_argument("--limit", type=int, default=20)
+    outbox.add_argument("--unsent", action="store_true", help="only notices not sent yet")
+    outbox.set_defaults(handler=command_outbox)
 
     add_gateway_commands(commands)
     return parser

@@ -33,7 +33,9 @@ from tokenward.auth.inventory import inventory
 OWNER, OUTSIDER = 10, 11
 POOL = range(20, 27)  # people added to the organization, at most one per kind of caller
 SUCCESS = {"GET": 200, "POST": 201, "PUT": 200, "DELETE": 204}
-PAGE_CODE = re.compile(r'class="error-code">Code: <code>([a-z0-9-]+)</code>')
+PAGE_CODE = re.compile(
+    r'class="error-code">Details for developers: HTTP \d+, code <code>([a-z0-9-]+)</code>'
+)
 PAGE_ERROR = re.compile(r'<section class="error-page".*?</section>', re.DOTALL)
 
 

@@ -15,6 +15,7 @@ from tokenward import credentials
 TOKENS = "/api/0/users/me/tokens/"
 FIELDS = {
     "id",
+    "organizations",
     "name",
     "scopes",
     "token_last_characters",

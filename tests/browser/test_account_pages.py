@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 import time
 
@@ -98,7 +99,16 @@ def test_a_personal_token_is_shown_once_works_and_is_revoked_after_confirmation(
     page.get_by_role("link", name="Personal API tokens").click()
 
     page.get_by_label("Token name").fill("laptop")
-    page.get_by_role("checkbox", name="project:write").check()
+    projects_access = page.get_by_role("group", name="Projects")
+    expect(projects_access).to_contain_text("Write: also create and edit projects")
+    projects_access.get_by_label("Write").check()
+    # Expiry presets say the last day the token works.
+    expires_on = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=7)
+    page.get_by_label("7 days").check()
+    last_day = (expires_on - dt.timedelta(days=1)).isoformat()
+    expect(page.locator("#expiry-preview")).to_have_text(
+        f"Last working day: {last_day} (UTC). It stops at 00:00 UTC on {expires_on.isoformat()}."
+    )
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_role("alert")).to_contain_text("will not be shown again")
     secret = page.get_by_label("New token").input_value()
@@ -115,7 +125,16 @@ def test_a_personal_token_is_shown_once_works_and_is_revoked_after_confirmation(
     assert secret not in page.content()
     row = page.get_by_role("row").filter(has_text="laptop")
     expect(row).to_contain_text(f"…{secret[-4:]}")
-    expect(row).to_contain_text("project:write")
+    expect(row).to_contain_text("project:read project:write")
+    expect(row.locator("[data-label=Expires]")).to_contain_text(expires_on.isoformat())
+
+    # A second live token of the same name is refused, and nothing is minted.
+    page.get_by_label("Token name").fill("Laptop")
+    page.get_by_role("button", name="Create token").click()
+    expect(page.locator("#error-name")).to_contain_text("already named")
+    visit.expected_statuses.add(400)
+    assert len(owner.get("/api/0/users/me/tokens/").json()) == 1
+    visit.goto("/settings/account/tokens/")
 
     row.get_by_role("button", name="Revoke").click()
     dialog = page.get_by_role("dialog")
@@ -163,13 +182,23 @@ def test_sign_in_asks_for_the_authenticator_code_when_two_factor_is_on(
     page.get_by_label("Email").fill(account.email)
     page.get_by_label("Password").fill(account.password)
     page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("alert")).to_contain_text("authenticator app")
-    visit.expected_statuses.add(401)
+    # A second step, not an error: the code field is focused, nothing is red.
+    expect(page.get_by_role("heading", name="Two-factor authentication")).to_be_visible()
+    expect(page.locator("#code-step")).to_contain_text(account.email)
+    expect(page.get_by_role("alert")).to_have_count(0)
+    expect(page.get_by_label("Authenticator code")).to_be_focused()
+    expect(page.get_by_label("Password")).to_have_count(0)
     assert page.evaluate("fetch('/api/0/users/me/').then(r => r.status)") == 401
+    visit.expected_statuses.add(401)
+    visit.screenshot("sign-in-second-step")
 
-    page.get_by_label("Password").fill(account.password)
+    wrong = "000000" if totp.at(time.time() + 30) != "000000" else "111111"
+    page.get_by_label("Authenticator code").fill(wrong)
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_contain_text("That code is not correct")
+    expect(page.get_by_label("Authenticator code")).to_be_focused()
     # The confirmation used this step's code; a code is accepted once, so sign in with the next.
     page.get_by_label("Authenticator code").fill(totp.at(time.time() + 30))
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Verify").click()
     page.wait_for_url(visit.url("/organizations/"))
     assert page.evaluate("fetch('/api/0/users/me/').then(r => r.status)") == 200

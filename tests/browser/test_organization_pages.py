@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 
 from playwright.sync_api import Locator, Page, expect
@@ -10,8 +11,6 @@ from tests.browser.conftest import BROWSER_MARKS, BrowserWorld, Visit
 from tests.support import ApiClient, UserAccount, assert_error
 
 pytestmark = BROWSER_MARKS
-
-TOGGLE = "Allow personal API tokens"
 
 
 def _owner_with_organization(world: BrowserWorld) -> tuple[UserAccount, ApiClient, str]:
@@ -25,8 +24,8 @@ def _tab(page: Page, name: str) -> Locator:
     return tabs.get_by_role("link", name=name, exact=True)
 
 
-def _toggle(page: Page) -> Locator:
-    return page.get_by_role("checkbox", name=TOGGLE, exact=True)
+def _choice(page: Page, name: str) -> Locator:
+    return page.get_by_role("radio", name=name, exact=True)
 
 
 def test_owner_denies_personal_tokens_through_the_dialog(
@@ -42,11 +41,11 @@ def test_owner_denies_personal_tokens_through_the_dialog(
     page = visit.page
     page.get_by_role("link", name=slug.title()).click()
     _tab(page, "Security").click()
-    expect(_toggle(page)).to_be_checked()
+    expect(_choice(page, "Allowed")).to_be_checked()
     expect(page.get_by_text("1 active personal token held by 1 member")).to_be_visible()
 
     # Cancelling the dialog changes nothing.
-    _toggle(page).uncheck()
+    _choice(page, "Denied").check()
     page.get_by_role("button", name="Save changes").click()
     dialog = page.get_by_role("dialog")
     expect(dialog).to_be_visible()
@@ -59,7 +58,7 @@ def test_owner_denies_personal_tokens_through_the_dialog(
     expect(dialog).to_contain_text("403 personal-token-denied")
     visit.screenshot("security-deny-dialog")
     dialog.get_by_role("button", name="Deny personal tokens").click()
-    expect(page.get_by_role("status")).to_contain_text("Personal API tokens are denied")
+    expect(page.get_by_role("status")).to_contain_text("Personal API tokens: allowed → denied")
 
     assert_error(
         browser_world.bearer(token).get(projects),
@@ -68,7 +67,7 @@ def test_owner_denies_personal_tokens_through_the_dialog(
         {"organization": slug},
     )
     page.reload()
-    expect(_toggle(page)).not_to_be_checked()
+    expect(_choice(page, "Denied")).to_be_checked()
     expect(page.get_by_role("status")).to_have_count(0)  # the message was shown once
 
     _tab(page, "Audit log").click()
@@ -80,9 +79,9 @@ def test_owner_denies_personal_tokens_through_the_dialog(
 
     # Allowing them again needs no confirmation and works at once.
     _tab(page, "Security").click()
-    _toggle(page).check()
+    _choice(page, "Allowed").check()
     page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_role("status")).to_contain_text("Personal API tokens are allowed")
+    expect(page.get_by_role("status")).to_contain_text("Personal API tokens: denied → allowed")
     assert browser_world.bearer(token).get(projects).status_code == 200
 
 
@@ -94,8 +93,8 @@ def test_a_member_sees_the_toggle_disabled_and_who_can_change_it(
     visit.sign_in(member.account)
     page = visit.page
     page.goto(visit.url(f"/settings/{slug}/security/"))
-    expect(_toggle(page)).to_be_disabled()
-    expect(_toggle(page)).to_be_checked()
+    expect(_choice(page, "Denied")).to_be_disabled()
+    expect(_choice(page, "Allowed")).to_be_checked()
     expect(page.get_by_role("button", name="Save changes")).to_be_disabled()
     expect(
         page.get_by_text(re.compile(r"Only owners of .+ can change this setting"))
@@ -134,6 +133,8 @@ def test_create_and_revoke_an_organization_token(visit: Visit, browser_world: Br
     page = visit.page
     visit.goto(f"/settings/{slug}/tokens/")
     page.get_by_label("Token name").fill("deploy bot")
+    expect(page.get_by_role("group", name="Projects").get_by_label("Read")).to_be_checked()
+    page.get_by_label("30 days").check()
     page.get_by_role("button", name="Create token").click()
     expect(page.get_by_role("alert")).to_contain_text("will not be shown again")
     secret = page.get_by_label("New token").input_value()
@@ -148,6 +149,22 @@ def test_create_and_revoke_an_organization_token(visit: Visit, browser_world: Br
     row = page.get_by_role("row").filter(has_text="deploy bot")
     expect(row).to_contain_text(f"…{secret[-4:]}")
     expect(row).to_contain_text("Olivia Owner")
+    expires = (dt.datetime.now(dt.UTC).date() + dt.timedelta(days=30)).isoformat()
+    expect(row.locator("[data-label=Expires]")).to_contain_text(expires)
+    listed = owner.get(f"/api/0/organizations/{slug}/tokens/").json()
+    assert listed[0]["expires_at"].startswith(expires) and listed[0]["scopes"] == ["project:read"]
+
+    # A manager is offered only the levels a manager may grant.
+    manager = browser_world.member(owner, slug, "manager")
+    page.context.clear_cookies()
+    visit.sign_in(manager.account)
+    visit.goto(f"/settings/{slug}/tokens/")
+    organization_access = page.get_by_role("group", name="Organization", exact=True)
+    expect(organization_access.get_by_label("Write")).to_have_count(1)
+    expect(organization_access.get_by_label("Admin")).to_have_count(0)
+    page.context.clear_cookies()
+    visit.sign_in(account)
+    visit.goto(f"/settings/{slug}/tokens/")
     row.get_by_role("button", name="Revoke").click()
     page.get_by_role("dialog").get_by_role("button", name="Revoke token").click()
     expect(page.get_by_role("status")).to_contain_text("Token revoked")
@@ -155,7 +172,7 @@ def test_create_and_revoke_an_organization_token(visit: Visit, browser_world: Br
 
     _tab(page, "Audit log").click()
     expect(page.get_by_role("row").nth(1)).to_contain_text("Organization token revoked")
-    expect(page.get_by_role("row").nth(2)).to_contain_text("Organization token created")
+    expect(page.get_by_role("row").nth(3)).to_contain_text("Organization token created")
 
 
 def test_members_projects_and_name(visit: Visit, browser_world: BrowserWorld) -> None:
@@ -178,12 +195,23 @@ def test_members_projects_and_name(visit: Visit, browser_world: BrowserWorld) ->
     members = owner.get(f"/api/0/organizations/{slug}/members/").json()
     assert {m["user"]["email"]: m["role"] for m in members}[newcomer.email] == "manager"
 
-    # The last owner cannot demote themselves: the API's rule, shown on the page.
-    page.get_by_label(f"Role of {account.email}").select_option("member")
-    page.get_by_role("row").filter(has_text=account.email).get_by_role(
-        "button", name="Change role"
-    ).click()
-    expect(page.get_by_role("alert")).to_contain_text("last owner")
+    # The last owner is offered no role change and no removal, and is told why.
+    own_row = page.get_by_role("row").filter(has_text=account.email)
+    expect(own_row.get_by_role("button")).to_have_count(0)
+    expect(page.get_by_label(f"Role of {account.email}")).to_have_count(0)
+    expect(own_row).to_contain_text("The only owner: add another owner")
+    # The API's rule stands behind it: a forged post is refused.
+    own_id = next(
+        m["id"]
+        for m in owner.get(f"/api/0/organizations/{slug}/members/").json()
+        if m["user"]["email"] == account.email
+    )
+    csrf = page.locator("input[name=csrf_token]").first.input_value()
+    forged = page.request.post(
+        visit.url(f"/settings/{slug}/members/{own_id}/role/"),
+        form={"csrf_token": csrf, "role": "member"},
+    )
+    assert forged.status == 409 and "last owner" in forged.text()
     visit.expected_statuses.add(409)
 
     page.get_by_role("row").filter(has_text=newcomer.email).get_by_role(

@@ -69,7 +69,7 @@ def test_owner_sees_the_impact_then_reports_then_limits_lifetimes(
     expect(summary).to_contain_text("1 person will be told by email")
     chart = page.get_by_role("img", name="Personal-token requests to")
     expect(chart).to_be_visible()
-    expect(chart.locator("desc")).to_contain_text("3 allowed, 0 denied, 0 would be denied")
+    expect(chart.locator("desc")).to_contain_text("3 allowed, 0 denied")
     expect(chart.locator("rect.bar-allowed")).to_have_count(1)
     expect(page.locator(".legend")).to_contain_text("Allowed: 3")
     row = page.get_by_role("row").filter(has_text=f"…{secret[-4:]}")
@@ -79,16 +79,16 @@ def test_owner_sees_the_impact_then_reports_then_limits_lifetimes(
     visit.screenshot("rules-security-impact")
 
     # Deny in report mode: two changes at once, so the server draws the preview and asks.
-    page.get_by_role("checkbox", name="Allow personal API tokens").uncheck()
     page.get_by_label("Report only").check()
+    page.get_by_label("Maximum personal token lifetime (days)").fill("365")
     page.get_by_role("button", name="Save changes").click()
     dialog = page.get_by_role("dialog")
-    expect(dialog).to_contain_text("Personal API tokens: allowed → denied")
+    expect(dialog).to_contain_text("Personal API tokens: allowed → report only")
     expect(dialog).to_contain_text("Tokenward-Report-Only")
     expect(dialog).to_contain_text("1 person will be told by email")
     visit.screenshot("rules-security-report-dialog")
     dialog.get_by_role("button", name="Confirm changes").click()
-    expect(page.get_by_role("status")).to_contain_text("denied in report-only mode")
+    expect(page.get_by_role("status")).to_contain_text("Nothing breaks yet")
     expect(page.get_by_role("status")).to_contain_text("1 member will be told by email")
 
     response = bearer.get(f"/api/0/organizations/{slug}/")
@@ -98,8 +98,13 @@ def test_owner_sees_the_impact_then_reports_then_limits_lifetimes(
     # A lifetime limit: the token never expires, so it is (reported as) over the limit.
     page.get_by_label("Maximum personal token lifetime (days)").fill("30")
     page.get_by_role("button", name="Save changes").click()
-    expect(dialog).to_contain_text("Maximum personal token lifetime: no limit → 30 days")
-    dialog.get_by_role("button", name="Confirm changes").click()
+    expect(dialog).to_contain_text("Maximum personal token lifetime: 365 days → 30 days")
+    expect(dialog.get_by_role("heading")).to_have_text(
+        f"Limit personal token lifetimes in {slug.title()}?"
+    )
+    expect(dialog).to_contain_text("longer than 30 days, are only reported")
+    expect(dialog).not_to_contain_text("personal-token-denied")
+    dialog.get_by_role("button", name="Set the limit").click()
     expect(page.get_by_role("status")).to_contain_text("Saved.")
     expect(page.get_by_label("Maximum personal token lifetime (days)")).to_have_value("30")
     settings = owner.get(f"/api/0/organizations/{slug}/").json()["settings"]
@@ -132,14 +137,11 @@ def test_enrol_an_authenticator_then_require_two_factor(
     page = visit.page
     visit.expected_statuses.update({400, 409})
 
-    # Without two-factor, the owner cannot require it.
+    # Without two-factor, the owner cannot require it: the control says why, with a link.
     visit.goto(f"/settings/{slug}/security/")
-    page.get_by_label("Require two-factor authentication").check()
-    page.get_by_role("button", name="Save changes").click()
-    expect(page.get_by_role("alert")).to_contain_text("Turn on two-factor authentication")
-    assert owner.get(f"/api/0/organizations/{slug}/").json()["settings"]["require_2fa"] is False
-
-    page.get_by_role("link", name="Account security").click()
+    expect(page.get_by_label("Require two-factor authentication")).to_be_disabled()
+    expect(page.locator("#reason-2fa")).to_contain_text("once your own account has it")
+    page.get_by_role("link", name="Set up two-factor authentication").click()
     page.get_by_role("button", name="Set up an authenticator app").click()
     expect(page.get_by_role("img", name="QR code")).to_be_visible()
     expect(page.locator(".qr svg")).to_have_count(1)
@@ -162,8 +164,13 @@ def test_enrol_an_authenticator_then_require_two_factor(
     expect(dialog).to_contain_text("Require two-factor authentication in")
     expect(dialog).to_contain_text("1 member without two-factor authentication")
     expect(dialog).to_contain_text("1 person will be told by email")
+    expect(dialog).not_to_contain_text("personal-token")
     visit.screenshot("rules-require-2fa-dialog")
-    dialog.get_by_role("button", name="Confirm changes").click()
+    dialog.get_by_role("button", name="Require 2FA").click()
+    expect(page.get_by_role("status")).to_contain_text(
+        "Saved. Two-factor authentication: not required → required."
+    )
+    expect(page.get_by_role("status")).not_to_contain_text("Personal API tokens")
     expect(page.get_by_role("status")).to_contain_text("Saved.")
     assert reader.get(f"/api/0/organizations/{slug}/").json()["settings"]["require_2fa"] is True
     assert_error(owner.get(f"/api/0/organizations/{slug}/"), 401, "2fa-required")
@@ -230,7 +237,7 @@ def test_managers_read_members_do_not_and_pages_fit_a_phone(
     visit.sign_in(manager.account)
     visit.goto(f"/settings/{slug}/security/")
     for control in (
-        page.get_by_role("checkbox", name="Allow personal API tokens"),
+        page.get_by_label("Allowed", exact=True),
         page.get_by_label("Report only"),
         page.get_by_label("Maximum personal token lifetime (days)"),
         page.get_by_label("Require two-factor authentication"),

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward import credentials
+from tokenward.actions.recovery_codes import looks_like_recovery_code, use_recovery_code
 from tokenward.actions.two_factor import consume_code
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
@@ -77,16 +78,23 @@ async def start_session(
     ip_address: str | None,
     throttle: LoginThrottle,
     code: str | None = None,
+    password_checked_for: int | None = None,
 ) -> tuple[User, str]:
     """Check the password and open a session; returns the user and the new session key.
 
     The attempt is counted before anything is checked (``throttle``) and given back once it
-    succeeds. No transaction is open while the password is hashed."""
+    succeeds. No transaction is open while the password is hashed. ``password_checked_for`` is
+    the id of a user whose password this sign-in already checked (the sign-in page's second
+    step, which asks only for the code): the password is not asked again, and every other check
+    stays."""
     email = normalize_email(email)
     reservation = await throttle.reserve_sign_in(ip_address, email)
     user = await db.scalar(select(User).where(User.email == email))
     await db.commit()  # end the read: the connection goes back to the pool while hashing
-    if not await check_password(user.password_hash if user else None, password) or user is None:
+    proven = user is not None and password_checked_for == user.id
+    # An unknown email still costs a hash, so timing does not tell which emails exist.
+    valid = proven or await check_password(user.password_hash if user else None, password)
+    if user is None or not valid:
         # Only a known account's address is logged: what was typed may be a pasted password.
         who = f"user {user.id} ({user.email})" if user is not None else "an unknown email"
         log.warning("failed login for %s from %s", who, ip_address)
@@ -97,13 +105,19 @@ async def start_session(
             raise ApiError(
                 401,
                 "2fa-code-required",
-                "Two-factor authentication is on: send the code from your authenticator app "
-                "as 'code'.",
+                "Two-factor authentication is on: send the code from your authenticator app, "
+                "or one of your recovery codes, as 'code'.",
             )
+        recovered = looks_like_recovery_code(code) and await use_recovery_code(
+            db, user, code, ip_address
+        )
+    else:
+        recovered = True
+    if not recovered:
         log.warning("failed two-factor code for user %s from %s", user.id, ip_address)
         raise ApiError(401, "invalid-2fa-code", "The authenticator code is not correct.")
     await throttle.give_back(reservation)
-    if needs_rehash(user.password_hash):
+    if not proven and needs_rehash(user.password_hash):
         user.password_hash = await hash_password_off_loop(password)
     key = cookies.new_key()
     now = utcnow()

@@ -212,6 +212,7 @@ async def notify_members(
                 tokens=[(t.name, t.token_last_characters) for t in tokens],
                 base_url=base_url,
                 needs_second_factor=user_id in without_2fa,
+                reported_only=new.personal_token_enforcement is Enforcement.REPORT,
             )
         else:
             notice = two_factor_required_notice(

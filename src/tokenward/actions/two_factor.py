@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import pyotp
 import qrcode
 import qrcode.image.svg
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.errors import ApiError
+from tokenward.store.recovery_codes import RecoveryCode
 from tokenward.store.tables import LoginSession, Membership, Organization, User
 
 __all__ = [
@@ -160,5 +161,6 @@ async def remove_two_factor(db: AsyncSession, user_id: int, code: str) -> User:
         )
     user.totp_secret = None
     user.totp_last_step = None  # steps are per secret; a new authenticator starts afresh
+    await db.execute(delete(RecoveryCode).where(RecoveryCode.user_id == user.id))
     await commit_changes(db, Change.user(user.id))
     return user

@@ -101,8 +101,10 @@ class RequestBody(BaseModel):
 class LoginRequest(RequestBody):
     email: Annotated[str, StringConstraints(min_length=1, max_length=254)]
     password: Annotated[str, StringConstraints(min_length=1, max_length=1000)]
-    code: Annotated[str, StringConstraints(max_length=10)] | None = Field(
-        default=None, description="The authenticator code, when two-factor authentication is on."
+    code: Annotated[str, StringConstraints(max_length=20)] | None = Field(
+        default=None,
+        description="The authenticator code, or a recovery code, when two-factor "
+        "authentication is on.",
     )
 
 
@@ -192,6 +194,18 @@ class LoginOut(BaseModel):
     csrf_token: str
 
 
+class TokenStandingOut(BaseModel):
+    slug: str
+    name: str
+    standing: str = Field(
+        description="allowed, denied-by-policy, revoked-here, 2fa-required or lifetime-exceeded"
+    )
+    would_be: str | None = Field(
+        None, description="In report mode: the standing once the organization enforces its rules"
+    )
+    code: str | None = Field(None, description="The refusal code, enforced or only reported")
+
+
 class PersonalTokenOut(BaseModel):
     id: str
     name: str
@@ -200,6 +214,10 @@ class PersonalTokenOut(BaseModel):
     created_at: dt.datetime
     expires_at: dt.datetime | None
     last_used_at: dt.datetime | None
+    organizations: list[TokenStandingOut] = Field(
+        default_factory=list,
+        description="The token's standing in each organization the user belongs to",
+    )
 
 
 class PersonalTokenCreated(PersonalTokenOut):
@@ -253,7 +271,7 @@ class ProjectOut(BaseModel):
 
 
 class ActorOut(BaseModel):
-    type: Literal["user", "org_token", "system"]
+    type: Literal["user", "org_token", "system", "operator"]
     id: str | None
     name: str
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
+from pydantic import BaseModel, Field
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokenward.actions.recovery_codes import new_recovery_codes
 from tokenward.actions.two_factor import begin_enrolment, confirm_enrolment, remove_two_factor
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.caching import NO_STORE
@@ -93,3 +95,28 @@ async def remove(
         principal.user_id, lambda: remove_two_factor(db, principal.user_id, body.code)
     )
     return _status(user)
+
+
+class RecoveryCodesOut(BaseModel):
+    recovery_codes: list[str] = Field(
+        description="Single-use codes that sign you in without the app. Shown once; keep them safe."
+    )
+
+
+@router.post(
+    "/recovery-codes/",
+    status_code=201,
+    response_model=RecoveryCodesOut,
+    responses=errors(409, *AUTHENTICATED),
+)
+async def regenerate_recovery_codes(
+    response: Response,
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> RecoveryCodesOut:
+    """Ten new recovery codes; the old ones stop working."""
+    user = await db.get(User, principal.user_id)
+    if user is None or not user.has_two_factor:
+        raise ApiError.conflict("Turn on two-factor authentication first.")
+    response.headers["Cache-Control"] = "no-store"
+    return RecoveryCodesOut(recovery_codes=await new_recovery_codes(db, user.id))

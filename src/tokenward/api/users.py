@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -10,6 +12,7 @@ from tokenward.actions.accounts import (
     personal_tokens_of,
     revoke_personal_token,
 )
+from tokenward.actions.token_standing import OrganizationStanding, token_standings
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
@@ -19,6 +22,7 @@ from tokenward.api.schemas import (
     PersonalTokenCreate,
     PersonalTokenCreated,
     PersonalTokenOut,
+    TokenStandingOut,
     UserOut,
 )
 from tokenward.auth.gate import database, user_level
@@ -45,7 +49,15 @@ async def list_personal_tokens(
 ) -> list[PersonalTokenOut]:
     query = personal_tokens_of(principal.user_id)
     rows = await paginate(db, query, PersonalToken.id, page, request, response)
-    return [personal_token_out(row[0]) for row in rows]
+    tokens = [row[0] for row in rows]
+    standings = await token_standings(db, principal.user_id, tokens)
+    return [_with_standings(token, standings[token.id]) for token in tokens]
+
+
+def _with_standings(token: PersonalToken, found: list[OrganizationStanding]) -> PersonalTokenOut:
+    out = personal_token_out(token)
+    out.organizations = [TokenStandingOut(**asdict(entry)) for entry in found]
+    return out
 
 
 @router.post(
@@ -65,7 +77,9 @@ async def create_personal_token(
     token, secret = await mint_personal_token(
         db, principal.user_id, name=body.name, scopes=body.scopes, expires_at=body.expires_at
     )
-    return PersonalTokenCreated(**personal_token_out(token).model_dump(), token=secret)
+    standings = await token_standings(db, principal.user_id, [token])
+    created = _with_standings(token, standings[token.id])
+    return PersonalTokenCreated(**created.model_dump(), token=secret)
 
 
 @router.delete("/tokens/{token_id}/", status_code=204, responses=errors(404, *AUTHENTICATED))

@@ -41,6 +41,7 @@ def policy_change_notice(
     tokens: list[tuple[str, str]],
     base_url: str,
     needs_second_factor: bool = False,
+    reported_only: bool = False,
 ) -> Notice:
     """Told to a member whose personal token(s) used the organization in the last 30 days."""
     listed = "\n".join(f"  - {_token(name, last)}" for name, last in tokens)
@@ -48,6 +49,14 @@ def policy_change_notice(
     body = (
         f"The organization {organization_name} ({slug}) changed its rules for personal API "
         f"tokens:\n{what}\n\n"
+    )
+    if reported_only:
+        body += (
+            "Nothing breaks yet: the organization runs these rules in report-only mode, so your "
+            "requests still work and are only counted. Once it enforces them, the tokens below "
+            f"will be refused in {slug}.\n\n"
+        )
+    body += (
         f"Your personal tokens that used {slug} in the last 30 days:\n{listed}\n\n"
         f"{_instead(base_url, slug)}\n"
     )

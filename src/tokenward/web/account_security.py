@@ -11,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
+from tokenward.actions.recovery_codes import new_recovery_codes, recovery_codes_left
 from tokenward.actions.two_factor import (
     begin_enrolment,
     confirm_enrolment,
@@ -47,6 +48,8 @@ async def _page(
     *,
     error: ApiError | None = None,
     form: str = "",
+    recovery_codes: list[str] | None = None,
+    done: str | None = None,
 ) -> HTMLResponse:
     user = await db.get(User, principal.user_id)
     if user is None:
@@ -63,6 +66,9 @@ async def _page(
             "requiring": await organizations_requiring_2fa(db, user.id),
             **error_context(error),
             "failed_form": form,
+            "recovery_codes": recovery_codes,
+            "codes_left": await recovery_codes_left(db, user.id) if user.has_two_factor else 0,
+            "done": done,
         },
         status_code=status_for(error),
     )
@@ -96,17 +102,16 @@ async def setup(
 CodeAction = Callable[[AsyncSession, int, str], Awaitable[User]]
 
 
-async def _with_code(
+async def _code_refused(
     request: Request,
     form: FormData,
     principal: Principal,
     db: AsyncSession,
     action: CodeAction,
     form_name: str,
-    done: str,
-) -> Response:
-    """Run ``action`` with the code from the form; show the page again with its error if it
-    refuses, else go back to the page with ``done``."""
+) -> Response | None:
+    """Run ``action`` with the code from the form, counted against the per-user limit; the page
+    again with its error if it refuses, else None."""
     try:
         body = validated(TwoFactorCode, {"code": text(form, "code")})
         await throttle_of(request).check_code(
@@ -118,7 +123,7 @@ async def _with_code(
         page = await _page(request, db, principal, error=error, form=form_name)
         page.headers.update(error.headers or {})  # Retry-After
         return page
-    return redirect_with_flash(request, PAGE, done)
+    return None
 
 
 @router.post(PAGE + "confirm/", response_model=None)
@@ -128,9 +133,28 @@ async def confirm(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> Response:
-    done = "Two-factor authentication is on. Signing in now asks for a code from your app."
     this_session = functools.partial(confirm_enrolment, session_key_hash=principal.session_key_hash)
-    return await _with_code(request, form, principal, db, this_session, "confirm", done)
+    refused = await _code_refused(request, form, principal, db, this_session, "confirm")
+    if refused is not None:
+        return refused
+    codes = await new_recovery_codes(db, principal.user_id)
+    done = "Two-factor authentication is on. Signing in now asks for a code from your app."
+    return await _page(request, db, principal, recovery_codes=codes, done=done)
+
+
+@router.post(PAGE + "recovery-codes/", response_model=None)
+async def regenerate_recovery_codes(
+    request: Request,
+    form: FormData = Depends(checked_form),
+    principal: Principal = user_level(session_only=True),
+    db: AsyncSession = Depends(database),
+) -> Response:
+    user = await db.get(User, principal.user_id)
+    if user is None or not user.has_two_factor:
+        return redirect_with_flash(request, PAGE, None)
+    codes = await new_recovery_codes(db, user.id)
+    done = "New recovery codes made. The old ones no longer work."
+    return await _page(request, db, principal, recovery_codes=codes, done=done)
 
 
 @router.post(PAGE + "remove/", response_model=None)
@@ -140,5 +164,5 @@ async def remove(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> Response:
-    done = "Two-factor authentication is off."
-    return await _with_code(request, form, principal, db, remove_two_factor, "remove", done)
+    refused = await _code_refused(request, form, principal, db, remove_two_factor, "remove")
+    return refused or redirect_with_flash(request, PAGE, "Two-factor authentication is off.")

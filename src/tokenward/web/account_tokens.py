@@ -14,11 +14,13 @@ from tokenward.actions.accounts import (
     personal_tokens_of,
     revoke_personal_token,
 )
+from tokenward.actions.token_standing import OrganizationStanding, token_standings
 from tokenward.api.schemas import PersonalTokenCreate
 from tokenward.auth.gate import database, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
-from tokenward.store.tables import PersonalToken
+from tokenward.policy import ALL_SCOPES
+from tokenward.store.tables import PersonalToken, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
@@ -26,11 +28,20 @@ from tokenward.web.forms import (
     error_context,
     status_for,
     text,
-    texts,
     validated,
 )
-from tokenward.web.layout import SCOPES
+from tokenward.web.standing_words import standing_phrase
 from tokenward.web.templating import render
+from tokenward.web.token_form import (
+    EXPIRY_PRESETS,
+    LEVEL_WORDS,
+    RESOURCES,
+    duplicate_name_error,
+    expiry_from_form,
+    expiry_preview,
+    levels_of,
+    scopes_from_form,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -59,24 +70,53 @@ async def _page(
     created: tuple[PersonalToken, str] | None = None,
     error: ApiError | None = None,
     values: dict[str, object] | None = None,
+    warnings: list[OrganizationStanding] | None = None,
 ) -> HTMLResponse:
     query = personal_tokens_of(principal.user_id).order_by(PersonalToken.id.desc())
     tokens = (await db.scalars(query.limit(_SHOWN))).all()
-    tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    standings = await token_standings(db, principal.user_id, tokens)
+    today = dt.datetime.now(dt.UTC).date()
+    shown = values or {"levels": {"org": "read", "project": "read"}, "expires_in": "30"}
+    preset, expires_on = str(shown.get("expires_in", "30")), str(shown.get("expires_on", ""))
+    if preset.isdigit():
+        expires_on = (today + dt.timedelta(days=int(preset))).isoformat()
     return render(
         request,
         "account_tokens.html",
         {
             "tokens": tokens,
+            "standings": standings,
+            "phrase": standing_phrase,
+            "warnings": warnings or [],
             "shown_limit": _SHOWN,
-            "scope_choices": SCOPES,
+            "resources": RESOURCES,
+            "level_words": LEVEL_WORDS,
+            "grantable": ALL_SCOPES,
+            "presets": EXPIRY_PRESETS,
+            "expiry_preview": expiry_preview(preset, expires_on, today),
             "created": created,
             **error_context(error),
-            "values": values or {"scopes": ["org:read", "project:read"]},
-            "min_expiry": tomorrow.isoformat(),
+            "values": shown,
+            "min_expiry": (today + dt.timedelta(days=1)).isoformat(),
         },
         status_code=status_for(error),
     )
+
+
+async def _refusing(
+    db: AsyncSession, user_id: int, body: PersonalTokenCreate
+) -> list[OrganizationStanding]:
+    """The organizations of the user that would refuse (or only report) the token asked for."""
+    planned = PersonalToken(
+        user_id=user_id,
+        name=body.name,
+        scopes=" ".join(sorted(body.scopes)),
+        expires_at=body.expires_at,
+        created_at=utcnow(),
+        token_last_characters="",
+    )
+    found = (await token_standings(db, user_id, [planned]))[None]
+    return [entry for entry in found if not entry.works or entry.would_be is not None]
 
 
 @router.get(PAGE)
@@ -95,20 +135,38 @@ async def create(
     principal: Principal = user_level(session_only=True),
     db: AsyncSession = Depends(database),
 ) -> Response:
+    today = dt.datetime.now(dt.UTC).date()
+    preset, expires_on = expiry_from_form(form, today)
+    try:
+        scopes = scopes_from_form(form, ALL_SCOPES)
+    except ApiError as error:
+        return await _page(request, db, principal, error=error)
     values: dict[str, object] = {
         "name": text(form, "name"),
-        "scopes": texts(form, "scopes"),
-        "expires_on": text(form, "expires_on"),
+        "levels": levels_of(scopes),
+        "expires_in": preset,
+        "expires_on": text(form, "expires_on") if preset == "custom" else "",
     }
     try:
         body = validated(
             PersonalTokenCreate,
             {
                 "name": values["name"],
-                "scopes": values["scopes"],
-                "expires_at": expiry_from_date(text(form, "expires_on")),
+                "scopes": scopes,
+                "expires_at": expiry_from_date(expires_on),
             },
         )
+        live = await db.scalars(
+            personal_tokens_of(principal.user_id).with_only_columns(PersonalToken.name)
+        )
+        duplicate = duplicate_name_error(body.name, live.all())
+        if duplicate is not None:
+            raise duplicate
+        if text(form, "confirmed") != "yes":
+            refusing = await _refusing(db, principal.user_id, body)
+            if refusing:
+                # Say where it will not work before minting it; "Create anyway" sends confirmed.
+                return await _page(request, db, principal, values=values, warnings=refusing)
         token, secret = await mint_personal_token(
             db, principal.user_id, name=body.name, scopes=body.scopes, expires_at=body.expires_at
         )

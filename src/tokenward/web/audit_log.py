@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
+from sqlalchemy import select
 
 from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.store.audit import select_entries
 from tokenward.store.tables import AuditLogEntry
-from tokenward.web.audit_words import describe
+from tokenward.web.audit_words import EVENT_TITLES, describe, event_title
 from tokenward.web.layout import organization_page
 
 router = APIRouter(include_in_schema=False)
@@ -18,13 +19,26 @@ router = APIRouter(include_in_schema=False)
 PER_PAGE = 50
 
 
+async def _event_choices(context: OrganizationContext) -> list[tuple[str, str]]:
+    """Every event this organization's log holds, and the known ones, as (event, words)."""
+    held = await context.db.scalars(
+        select(AuditLogEntry.event)
+        .where(AuditLogEntry.organization_id == context.organization.id)
+        .distinct()
+    )
+    events = set(held.all()) | set(EVENT_TITLES)
+    return sorted(((e, event_title(e)) for e in events), key=lambda choice: choice[1])
+
+
 @router.get("/settings/{org}/audit-log/")
 async def audit_log(
     request: Request,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
+    event: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9.-]*$")] = None,
     context: OrganizationContext = organization_access("org:write", session_only=True),
 ) -> HTMLResponse:
-    query = select_entries(context.admitted).order_by(AuditLogEntry.id.desc())
+    event = event or None  # "All events" sends an empty value
+    query = select_entries(context.admitted, event).order_by(AuditLogEntry.id.desc())
     if before is not None:
         query = query.where(AuditLogEntry.id < before)
     entries = (await context.db.scalars(query.limit(PER_PAGE + 1))).all()
@@ -38,5 +52,7 @@ async def audit_log(
             "entries": [(entry, describe(entry)) for entry in shown],
             "older": shown[-1].id if len(entries) > PER_PAGE else None,
             "paged": before is not None,
+            "event": event,
+            "event_choices": await _event_choices(context),
         },
     )

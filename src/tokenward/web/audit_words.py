@@ -8,7 +8,7 @@ from typing import Any
 
 from tokenward.store.tables import AuditLogEntry
 
-__all__ = ["AuditLine", "describe"]
+__all__ = ["EVENT_TITLES", "AuditLine", "describe", "event_title"]
 
 _TITLES = {
     "org.create": "Organization created",
@@ -27,7 +27,21 @@ _TITLES = {
     "project.remove": "Project deleted",
     "personal-token.leaked": "Leaked personal token revoked",
     "org-token.leaked": "Leaked organization token revoked",
+    "personal-token.revoke-access": "Personal token revoked for this organization",
+    "user.recovery-code-used": "Recovery code used to sign in",
+    "user.2fa-reset": "Two-factor authentication removed by an operator",
 }
+EVENT_TITLES: Mapping[str, str] = _TITLES
+
+
+def event_title(event: str) -> str:
+    """An event in words; one this page does not know yet is spelled out, never left raw."""
+    if event in _TITLES:
+        return _TITLES[event]
+    subject, _, action = event.partition(".")
+    words = f"{subject.replace('-', ' ')}: {action.replace('-', ' ')}" if action else subject
+    return words[:1].upper() + words[1:]
+
 
 _FIELDS = {
     "allow_personal_tokens": "Personal API tokens",
@@ -113,6 +127,15 @@ def _subject(event: str, data: Mapping[str, Any]) -> list[str]:
         return [f"{data['slug']}" + (f" ({data['name']})" if data.get("name") else "")]
     if event == "org.create" and data.get("slug"):
         return [f"{data['slug']} ({data.get('name', '')})"]
+    if event == "personal-token.revoke-access":
+        name = data.get("token_name", "")
+        last = data.get("token_last_characters")
+        token = f"“{name}”" + (f" (…{last})" if last else "")
+        owner = f" of {data['email']}" if data.get("email") else ""
+        return [f"{token}{owner}: it no longer works here, and still works elsewhere"]
+    if event.startswith("user.") and data.get("email"):
+        left = data.get("remaining")
+        return [str(data["email"])] + ([f"{left} recovery codes left"] if left is not None else [])
     return []
 
 
@@ -129,7 +152,7 @@ def _via(data: Mapping[str, Any]) -> str:
 def describe(entry: AuditLogEntry) -> AuditLine:
     data: Mapping[str, Any] = entry.data if isinstance(entry.data, Mapping) else {}
     return AuditLine(
-        title=_TITLES.get(entry.event, entry.event),
+        title=event_title(entry.event),
         details=_subject(entry.event, data) + _changes(data),
         via=_via(data),
     )

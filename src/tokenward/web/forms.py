@@ -13,7 +13,9 @@ cookie and the same nonce, signed and timestamped, in the form.
 from __future__ import annotations
 
 import hmac
+import re
 import secrets
+import unicodedata
 from typing import Any, TypeVar
 
 from fastapi import Request, Response
@@ -35,6 +37,7 @@ __all__ = [
     "issue_login_token",
     "login_token_matches",
     "set_login_nonce",
+    "suggested_slug",
     "text",
     "texts",
     "validated",
@@ -101,8 +104,25 @@ def field_errors(error: ApiError | None, prefix: str = "") -> dict[str, str]:
     for item in items:
         if isinstance(item, dict):
             field = str(item.get("field", "")).removeprefix(prefix)
-            found[field.split(".")[0]] = str(item.get("message", ""))
+            message = str(item.get("message", ""))
+            if "should match pattern" in message:
+                message = PLAIN_PATTERN_ERRORS.get(field.split(".")[0], "is not in the right form")
+            found[field.split(".")[0]] = message
     return found
+
+
+# A pattern the API names as a regular expression, in words for the person filling the form.
+PLAIN_PATTERN_ERRORS = {
+    "slug": "Use only lowercase letters (a to z), digits and dashes, starting and ending with a "
+    "letter or digit, up to 50 characters.",
+}
+
+
+def suggested_slug(name: str) -> str:
+    """A slug made from a name: "Acme Corp." → "acme-corp"."""
+    ascii_name = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode()
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
+    return slug[:50].rstrip("-")
 
 
 def error_context(error: ApiError | None, prefix: str = "") -> dict[str, Any]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
@@ -17,6 +19,7 @@ from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
 from tokenward.store.tables import OrganizationToken, User
+from tokenward.web.account_tokens import expiry_from_date
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
@@ -24,10 +27,19 @@ from tokenward.web.forms import (
     error_context,
     status_for,
     text,
-    texts,
     validated,
 )
-from tokenward.web.layout import SCOPES, organization_page, organization_url
+from tokenward.web.layout import organization_page, organization_url
+from tokenward.web.token_form import (
+    EXPIRY_PRESETS,
+    LEVEL_WORDS,
+    RESOURCES,
+    duplicate_name_error,
+    expiry_from_form,
+    expiry_preview,
+    levels_of,
+    scopes_from_form,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -48,6 +60,11 @@ async def _page(
     ]
     # A token may carry no more than its creator's role allows (the action checks it).
     grantable = ROLE_SCOPES[context.role] if context.role is not None else frozenset()
+    today = dt.datetime.now(dt.UTC).date()
+    shown = values or {"levels": {"project": "read"}, "expires_in": "90"}
+    preset, expires_on = str(shown.get("expires_in", "90")), str(shown.get("expires_on", ""))
+    if preset.isdigit():
+        expires_on = (today + dt.timedelta(days=int(preset))).isoformat()
     return organization_page(
         request,
         context,
@@ -57,10 +74,15 @@ async def _page(
             "tokens": rows,
             "leaked": await leaked_organization_tokens(context.db, context.organization.id),
             "can_manage": "org:write" in context.scopes,
-            "scope_choices": [scope for scope in SCOPES if scope in grantable],
+            "resources": RESOURCES,
+            "level_words": LEVEL_WORDS,
+            "grantable": grantable,
+            "presets": EXPIRY_PRESETS,
+            "expiry_preview": expiry_preview(preset, expires_on, today),
+            "min_expiry": (today + dt.timedelta(days=1)).isoformat(),
             "created": created,
             **error_context(error),
-            "values": values or {"scopes": ["project:read"]},
+            "values": shown,
         },
         status_code=status_for(error),
     )
@@ -80,11 +102,27 @@ async def create(
     form: FormData = Depends(checked_form),
     context: OrganizationContext = organization_access("org:write", session_only=True),
 ) -> Response:
-    values: dict[str, object] = {"name": text(form, "name"), "scopes": texts(form, "scopes")}
+    today = dt.datetime.now(dt.UTC).date()
+    preset, expires_on = expiry_from_form(form, today)
+    grantable = ROLE_SCOPES[context.role] if context.role is not None else frozenset()
+    values: dict[str, object] = {
+        "name": text(form, "name"),
+        "expires_in": preset,
+        "expires_on": text(form, "expires_on") if preset == "custom" else "",
+    }
     try:
-        body = validated(OrganizationTokenCreate, values)
+        scopes = scopes_from_form(form, grantable)
+        values["levels"] = levels_of(scopes)
+        body = validated(
+            OrganizationTokenCreate,
+            {"name": values["name"], "scopes": scopes, "expires_at": expiry_from_date(expires_on)},
+        )
+        live = organization_tokens_of(context.admitted).with_only_columns(OrganizationToken.name)
+        duplicate = duplicate_name_error(body.name, (await context.db.scalars(live)).all())
+        if duplicate is not None:
+            raise duplicate
         token, _, secret = await mint_organization_token(
-            context, name=body.name, scopes=body.scopes, expires_at=None
+            context, name=body.name, scopes=body.scopes, expires_at=body.expires_at
         )
     except ApiError as error:
         if error.status not in FORM_ERRORS:

@@ -11,7 +11,6 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from tokenward.actions.organization_rules import (
-    describe_change,
     members_to_notify,
     members_without_two_factor,
     newly_requires_2fa,
@@ -22,6 +21,8 @@ from tokenward.actions.personal_token_access import TokenUsageSummary, usage_rep
 from tokenward.auth.gate import OrganizationContext, policy_of
 from tokenward.policy import Enforcement, OrganizationPolicy
 from tokenward.store.tables import User
+from tokenward.web.rules_words import changes as changes_in_words
+from tokenward.web.rules_words import mode_of
 from tokenward.web.usage_chart import UsageChart, daily_totals, usage_chart
 
 __all__ = [
@@ -41,25 +42,14 @@ _UNAFFECTED = frozenset({"allowed", "not-a-member"})
 class RulesForm:
     """The security form's values as drawn: the current settings, a proposal, or what was sent."""
 
-    allow_personal_tokens: bool
-    personal_token_enforcement: str
+    personal_tokens: str  # one of rules_words.MODES
     personal_token_max_lifetime_days: str
     require_2fa: bool
 
     @classmethod
     def of(cls, policy: OrganizationPolicy) -> RulesForm:
         limit = policy.personal_token_max_lifetime_days
-        return cls(
-            policy.allow_personal_tokens,
-            policy.personal_token_enforcement.value,
-            "" if limit is None else str(limit),
-            policy.require_2fa,
-        )
-
-
-def _setting(policy: OrganizationPolicy, field: str) -> Any:
-    value = getattr(policy, field)
-    return value.value if isinstance(value, Enforcement) else value
+        return cls(mode_of(policy), "" if limit is None else str(limit), policy.require_2fa)
 
 
 def proposal_from(current: OrganizationPolicy, settings: dict[str, Any]) -> OrganizationPolicy:
@@ -113,11 +103,7 @@ async def preview(context: OrganizationContext, proposal: OrganizationPolicy) ->
     current = policy_of(context.organization)
     report = await usage_report(context, WINDOW_DAYS, proposal)
     affects = report.totals["proposed_policy_affects"]
-    changes = [
-        describe_change(field, _setting(current, field), _setting(proposal, field))
-        for field in SETTINGS_FIELDS
-        if _setting(current, field) != _setting(proposal, field)
-    ]
+    changes = changes_in_words(current, proposal)
     requires_2fa = newly_requires_2fa(current, proposal)
     without_2fa = (
         tuple(await members_without_two_factor(context.db, context.admitted))

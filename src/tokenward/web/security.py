@@ -16,7 +16,7 @@ from tokenward.actions.organizations import update_organization
 from tokenward.api.schemas import SettingsUpdate
 from tokenward.auth.gate import OrganizationContext, organization_access, policy_of
 from tokenward.errors import ApiError
-from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
+from tokenward.policy import OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.tables import Membership, PersonalToken, User, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
@@ -35,7 +35,13 @@ from tokenward.web.rules_preview import (
     preview,
     proposal_from,
 )
-from tokenward.web.usage_chart import KINDS
+from tokenward.web.rules_words import (
+    MODES,
+    consequences,
+    mode_of,
+    saved_message,
+    settings_for_mode,
+)
 
 router = APIRouter(include_in_schema=False)
 
@@ -90,6 +96,20 @@ async def _page(
         if context.allows(SEES_USAGE)
         else None
     )
+    dialog = None
+    if impact is not None and impact.proposal != current:
+        dialog = consequences(
+            current,
+            impact.proposal,
+            name=context.organization.name,
+            tokens_at_stake=tokens,
+            holders_at_stake=holders,
+            affected_tokens=impact.affected_tokens,
+            affected_members=impact.affected_members,
+            members_to_notify=impact.members_to_notify,
+            without_2fa=[user.name or user.email for user in impact.members_without_2fa],
+            window_days=WINDOW_DAYS,
+        )
     return organization_page(
         request,
         context,
@@ -98,6 +118,10 @@ async def _page(
         {
             "allowed": context.organization.allow_personal_tokens,
             "current": current,
+            "mode": mode_of(current),
+            "modes": MODES,
+            "dialog": dialog,
+            "has_two_factor": await _has_two_factor(context),
             "can_change": can_change(context),
             "owners": [user for _, user in owners],
             "tokens_at_stake": tokens,
@@ -105,7 +129,6 @@ async def _page(
             "confirming": proposal is not None,
             "impact": impact,
             "window_days": WINDOW_DAYS,
-            "chart_kinds": KINDS,
             "standing_words": STANDING_WORDS,
             "values": values or RulesForm.of(proposal or current),
             **error_context(error, prefix="settings."),
@@ -114,35 +137,29 @@ async def _page(
     )
 
 
+async def _has_two_factor(context: OrganizationContext) -> bool:
+    user = context.principal.user
+    found = await context.db.get(User, user.id) if user is not None else None
+    return found is not None and found.has_two_factor
+
+
 def _submitted(form: FormData, context: OrganizationContext) -> dict[str, Any]:
     """The form as the API's ``settings`` body; a field the form did not send stays as it is."""
-    organization = context.organization
+    current = policy_of(context.organization)
+    mode = text(form, "personal_tokens") or mode_of(current)
+    if mode not in MODES:
+        raise ApiError.invalid("settings.personal_tokens", "must be allowed, report or denied")
     settings: dict[str, Any] = {
-        "allow_personal_tokens": text(form, "allow_personal_tokens") == "on",
+        **settings_for_mode(mode, current),
         "require_2fa": text(form, "require_2fa") == "on",
-        "personal_token_enforcement": text(form, "personal_token_enforcement")
-        or organization.personal_token_enforcement,
     }
     if "personal_token_max_lifetime_days" in form:
         settings["personal_token_max_lifetime_days"] = (
             text(form, "personal_token_max_lifetime_days").strip() or None
         )
     else:
-        settings["personal_token_max_lifetime_days"] = organization.personal_token_max_lifetime_days
+        settings["personal_token_max_lifetime_days"] = current.personal_token_max_lifetime_days
     return settings
-
-
-def _saved_message(context: OrganizationContext, told: int) -> str:
-    organization = context.organization
-    state = "allowed" if organization.allow_personal_tokens else "denied"
-    if not organization.allow_personal_tokens and (
-        organization.personal_token_enforcement == Enforcement.REPORT.value
-    ):
-        state += " in report-only mode (requests still pass and are counted)"
-    message = f"Saved. Personal API tokens are {state} in {organization.name}."
-    if told:
-        message += f" {told} member{'s' if told != 1 else ''} will be told by email."
-    return message
 
 
 SEES_USAGE = Requirement("member:admin", minimum_role=Role.MANAGER)
@@ -164,17 +181,17 @@ async def save(
         "org:write", session_only=True, minimum_role=Role.OWNER
     ),
 ) -> Response:
-    submitted = _submitted(form, context)
     sent = RulesForm(
-        submitted["allow_personal_tokens"],
-        str(submitted["personal_token_enforcement"]),
-        str(submitted["personal_token_max_lifetime_days"] or ""),
-        submitted["require_2fa"],
+        text(form, "personal_tokens") or mode_of(policy_of(context.organization)),
+        text(form, "personal_token_max_lifetime_days"),
+        text(form, "require_2fa") == "on",
     )
     try:
+        submitted = _submitted(form, context)
         settings = validated(SettingsUpdate, submitted).model_dump(exclude_unset=True)
         await check_rules_change(context, settings)  # refuse before asking to confirm
-        proposal = proposal_from(policy_of(context.organization), settings)
+        current = policy_of(context.organization)
+        proposal = proposal_from(current, settings)
         impact = await preview(context, proposal)
         if impact.tightens and text(form, "confirmed") != "yes":
             # Show whom it stops and how many people are emailed, then ask (works without script).
@@ -192,5 +209,5 @@ async def save(
     return redirect_with_flash(
         request,
         f"/settings/{context.organization.slug}/security/",
-        _saved_message(context, impact.members_to_notify),
+        saved_message(current, proposal, context.organization.name, impact.members_to_notify),
     )

@@ -6,15 +6,18 @@ import datetime as dt
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from itsdangerous import BadSignature, TimestampSigner
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from tokenward.actions.accounts import end_session, start_session
+from tokenward.actions.accounts import end_session, normalize_email, start_session
 from tokenward.api.auth import clear_session_cookie, set_session_cookie
 from tokenward.api.schemas import LoginRequest
 from tokenward.auth.gate import client_ip, database, public, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
+from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     checked_form,
@@ -38,8 +41,26 @@ def _safe_next(value: str | None) -> str:
     return HOME
 
 
-# Sign-in refusals that mean "now the authenticator code too", not "wrong password".
-_ASK_FOR_CODE = frozenset({"2fa-code-required", "invalid-2fa-code"})
+_SECOND_STEP_SECONDS = 300
+
+
+def _second_step_signer(request: Request) -> TimestampSigner:
+    secret = request.app.state.settings.secret_key
+    return TimestampSigner(secret, salt="tokenward.login-second-step")
+
+
+def _password_checked(request: Request, email: str) -> str:
+    """Proof, for the code step, that this browser just gave ``email``'s right password."""
+    signed = _second_step_signer(request).sign(normalize_email(email))
+    return signed.decode("ascii")
+
+
+def _checked_email(request: Request, proof: str) -> str | None:
+    try:
+        value = _second_step_signer(request).unsign(proof, max_age=_SECOND_STEP_SECONDS)
+    except BadSignature:
+        return None
+    return value.decode()
 
 
 def _login_page(
@@ -48,9 +69,10 @@ def _login_page(
     next_path: str,
     email: str = "",
     error: str | None = None,
-    ask_code: bool = False,
+    proof: str | None = None,
     status: int,
 ) -> HTMLResponse:
+    """The form; with ``proof`` it is the second step, asking only for the code."""
     nonce, signed = issue_login_token(request)
     response = render(
         request,
@@ -60,12 +82,17 @@ def _login_page(
             "next": next_path,
             "email": email,
             "error": error,
-            "ask_code": ask_code,
+            "proof": proof,
         },
         status_code=status,
     )
     set_login_nonce(request, response, nonce)
     return response
+
+
+async def _user_id(db: AsyncSession, email: str) -> int | None:
+    found: int | None = await db.scalar(select(User.id).where(User.email == email))
+    return found
 
 
 @router.get("/", dependencies=[public()])
@@ -88,36 +115,49 @@ async def login(request: Request, db: AsyncSession = Depends(database)) -> Respo
         message = "The sign-in form expired. Please try again."
         return _login_page(request, next_path=next_path, email=email, error=message, status=403)
     code = text(form, "code").strip() or None
+    proof = text(form, "password_checked") or None
+    checked_email = _checked_email(request, proof) if proof else None
+    if proof and checked_email != normalize_email(email):
+        message = "The sign-in took too long. Please enter your password again."
+        return _login_page(request, next_path=next_path, email=email, error=message, status=401)
     try:
-        body = validated(
-            LoginRequest, {"email": email, "password": text(form, "password"), "code": code}
-        )
+        if checked_email is None:
+            body = validated(
+                LoginRequest, {"email": email, "password": text(form, "password"), "code": code}
+            )
+            password, code = body.password, body.code
+        else:
+            password = ""
         settings = request.app.state.settings
+        proven = await _user_id(db, checked_email) if checked_email else None
         _, key = await start_session(
             db,
             request.app.state.cookies,
-            email=body.email,
-            password=body.password,
+            email=email,
+            password=password,
             max_age=dt.timedelta(seconds=settings.session_max_age_seconds),
             ip_address=client_ip(request),
             throttle=request.app.state.login_throttle,
-            code=body.code,
+            code=code,
+            password_checked_for=proven,
         )
     except ApiError as error:
-        ask_code = error.code in _ASK_FOR_CODE or code is not None
+        if error.code == "2fa-code-required" or (proof and error.code == "invalid-2fa-code"):
+            # The password was right: the code is a second step, not an error.
+            wrong = "That code is not correct. Try the newest one." if proof else None
+            return _login_page(
+                request,
+                next_path=next_path,
+                email=email,
+                error=wrong,
+                proof=proof or _password_checked(request, email),
+                status=error.status if wrong else 200,
+            )
         message = error.message
         if error.code == "invalid-request":
             message = "Enter your email and password."
-        elif error.code == "2fa-code-required":
-            message = "Two-factor authentication is on: enter your password again, with the code "
-            message += "from your authenticator app."
         return _login_page(
-            request,
-            next_path=next_path,
-            email=email,
-            error=message,
-            ask_code=ask_code,
-            status=error.status,
+            request, next_path=next_path, email=email, error=message, status=error.status
         )
     response = RedirectResponse(next_path, status_code=303)
     set_session_cookie(request, response, key)

@@ -13,6 +13,8 @@ from fastapi.templating import Jinja2Templates
 from tokenward.auth.gate import authentication_of
 from tokenward.auth.principal import Principal
 from tokenward.web.flash import FLASH_COOKIE, take_flash
+from tokenward.web.forms import suggested_slug
+from tokenward.web.page_links import linked
 
 __all__ = ["TEMPLATES_DIRECTORY", "render", "session_principal"]
 
@@ -35,6 +37,8 @@ def _iso(value: dt.datetime | None) -> str:
 
 templates.env.filters["when"] = _when
 templates.env.filters["iso"] = _iso
+templates.env.filters["suggested_slug"] = suggested_slug
+templates.env.filters["linked"] = linked
 
 
 def session_principal(request: Request) -> Principal | None:

@@ -1,5 +1,8 @@
 """Personal-token requests per day as stacked bars, drawn on the server as SVG (no chart library).
 
+A bar is as tall as the day's requests: allowed below, denied on top. Would-be denials (report
+mode) passed, so they are drawn as the upper part of the allowed bar, in their own colour.
+
 The template turns a ``UsageChart`` into ``<rect>`` elements; colours come from the stylesheet
 (the Content-Security-Policy allows no inline styles), and the title and description say in
 words what the bars show.
@@ -14,11 +17,11 @@ from dataclasses import dataclass
 
 __all__ = ["KINDS", "Bar", "ChartDay", "UsageChart", "daily_totals", "usage_chart"]
 
-# Stacked bottom to top, in the order of the counts in a usage report's ``daily`` lists.
-KINDS = (("allowed", "allowed"), ("denied", "denied"), ("would-be-denied", "would be denied"))
+# Stacked bottom to top: allowed and not flagged, allowed but would be denied, denied.
+KINDS = (("allowed", "allowed"), ("would-be-denied", "would be denied"), ("denied", "denied"))
 
 WIDTH, HEIGHT = 640.0, 220.0
-_LEFT, _RIGHT, _TOP, _BOTTOM = 40.0, 8.0, 10.0, 24.0
+_LEFT, _RIGHT, _TOP, _BOTTOM = 48.0, 8.0, 10.0, 28.0
 
 
 @dataclass(frozen=True)
@@ -91,7 +94,15 @@ def _scale_top(largest: int) -> int:
 
 
 def _total(counts: Sequence[int]) -> int:
-    return sum(counts)
+    """Requests of a day: would-be denials are among the allowed ones."""
+    return counts[0] + counts[1]
+
+
+def _stacked(counts: Sequence[int]) -> tuple[int, int, int]:
+    """The segments of a day's bar in the order of ``KINDS``."""
+    allowed, denied, would_be = counts
+    would_be = min(would_be, allowed)
+    return allowed - would_be, would_be, denied
 
 
 def _plural(count: int, word: str) -> str:
@@ -100,7 +111,8 @@ def _plural(count: int, word: str) -> str:
 
 def _describe(counts: Sequence[int]) -> str:
     allowed, denied, would_be = counts
-    return f"{allowed} allowed, {denied} denied, {would_be} would be denied"
+    flagged = f" ({would_be} of them would be denied)" if would_be else ""
+    return f"{allowed} allowed{flagged}, {denied} denied"
 
 
 def usage_chart(series: Mapping[dt.date, tuple[int, int, int]]) -> UsageChart:
@@ -116,7 +128,7 @@ def usage_chart(series: Mapping[dt.date, tuple[int, int, int]]) -> UsageChart:
         counts = series[day]
         x = _LEFT + index * slot + (slot - bar_width) / 2
         y, bars = baseline, []
-        for (kind, _), count in zip(KINDS, counts, strict=True):
+        for (kind, _), count in zip(KINDS, _stacked(counts), strict=True):
             if count:
                 height = plot_height * count / top
                 y -= height

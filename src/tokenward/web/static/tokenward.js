@@ -7,6 +7,7 @@
     var dialog = document.getElementById("confirm-dialog");
     if (!dialog || typeof dialog.showModal !== "function") return;
     var message = document.getElementById("confirm-dialog-message");
+    var title = document.getElementById("confirm-dialog-title");
     var accept = document.getElementById("confirm-dialog-accept");
     var pending = null;
 
@@ -16,6 +17,8 @@
         event.preventDefault();
         pending = form;
         message.textContent = form.dataset.confirm;
+        // A real title: the form's own, else its confirm button's words as a question.
+        title.textContent = form.dataset.confirmTitle || (form.dataset.confirmLabel || "Confirm") + "?";
         accept.textContent = form.dataset.confirmLabel || "Confirm";
         dialog.returnValue = "";
         dialog.showModal();
@@ -46,15 +49,15 @@
   }
 
   // Tightening the personal token rules asks first, in a dialog that says what will break and
-  // how many people will be emailed. The dialog describes one proposal: denying personal tokens
-  // (the toggle unchecked, nothing else changed), or, when the server drew the page to confirm a
+  // how many people will be emailed. The dialog describes one proposal: choosing "Denied" and
+  // changing nothing else (data-describes), or, when the server drew the page to confirm a
   // change, the form exactly as drawn. Any other change goes to the server, which asks in turn.
   function setUpSecurityForm() {
     var form = document.getElementById("security-form");
     var dialog = document.getElementById("rules-dialog");
     if (!form || !dialog || typeof dialog.showModal !== "function") return;
-    var checkbox = form.querySelector("#allow-personal-tokens");
     var confirming = form.dataset.confirming === "true";
+    var describes = form.dataset.describes;
     if (dialog.open) {
       // Drawn open so it works without this script; make it modal.
       dialog.close();
@@ -63,9 +66,13 @@
     form.addEventListener("submit", function (event) {
       if (event.submitter && event.submitter.name === "confirmed") return;
       var changed = changedControls(form);
+      var chosen = form.querySelector("input[name=personal_tokens]:checked");
       var described = confirming
         ? changed.length === 0
-        : form.dataset.allowed === "true" && changed.length === 1 && changed[0] === checkbox;
+        : Boolean(describes) &&
+          changed.length > 0 &&
+          changed.every(function (control) { return control.name === "personal_tokens"; }) &&
+          chosen !== null && chosen.value === describes;
       if (described) {
         event.preventDefault();
         if (!dialog.open) dialog.showModal();
@@ -100,7 +107,43 @@
     });
   }
 
+  // The expiry choice says the last day the token works, as the server would.
+  function setUpExpiryPreview() {
+    var fieldset = document.getElementById("expiry");
+    var preview = document.getElementById("expiry-preview");
+    if (!fieldset || !preview) return;
+    var date = fieldset.querySelector("input[type=date]");
+    function day(offset, from) {
+      var value = new Date(from.getTime() + offset * 86400000);
+      return value.toISOString().slice(0, 10);
+    }
+    function redraw() {
+      var chosen = fieldset.querySelector("input[name=expires_in]:checked");
+      var preset = chosen ? chosen.value : "never";
+      if (preset === "never") {
+        preview.textContent = "Never expires. Organizations with a lifetime limit refuse such tokens.";
+        return;
+      }
+      var today = new Date(fieldset.dataset.today + "T00:00:00Z");
+      var stops = /^[0-9]+$/.test(preset) ? day(Number(preset), today) : date.value;
+      if (!stops) {
+        preview.textContent = "Pick the date it stops working.";
+        return;
+      }
+      var last = day(-1, new Date(stops + "T00:00:00Z"));
+      preview.textContent =
+        "Last working day: " + last + " (UTC). It stops at 00:00 UTC on " + stops + ".";
+    }
+    fieldset.addEventListener("change", redraw);
+    date.addEventListener("input", function () {
+      var custom = fieldset.querySelector("input[name=expires_in][value=custom]");
+      if (custom && date.value) custom.checked = true;
+      redraw();
+    });
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
+    setUpExpiryPreview();
     setUpConfirmations();
     setUpSecurityForm();
     setUpCopyButtons();
