@@ -200,7 +200,7 @@ def owner_scene(world: World, tmp_path: Path) -> Iterator[OwnerScene]:
     # per email as usual but not per address, so the rest of the run can still sign in.
     state = world.server.app.state
     shared = state.login_throttle
-    state.login_throttle = LoginThrottle(ThrottleLimits(per_address=1_000_000))
+    state.login_throttle = LoginThrottle(shared.store, ThrottleLimits(per_address=1_000_000))
     # Leak reports are fuzzed signed by a scanner key of the test's own, as well as unsigned.
     keyring = ScannerKeyring(tmp_path / "scanner-keys.json")
     keyring.add("fuzz-key")
