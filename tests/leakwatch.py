@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 import httpx
 
 TOKEN_SHAPE = re.compile(r"tw[po]_[0-9A-Za-z]{49}")
+_BROWSER_CALLBACK = "/auth/sso/callback/?"
 
 
 @dataclass
@@ -23,6 +24,8 @@ class Leak:
 class LeakWatch:
     passwords: set[str] = field(default_factory=set)
     tokens: set[str] = field(default_factory=set)
+    # Other secrets by what they are: SSO client secrets, ID tokens, authorization codes.
+    named: dict[str, str] = field(default_factory=dict)
     leaks: list[Leak] = field(default_factory=list)
     responses_seen: int = 0
     records_seen: int = 0
@@ -31,6 +34,15 @@ class LeakWatch:
     def password(self, password: str) -> None:
         with self._lock:
             self.passwords.add(password)
+
+    def secret(self, value: str, what: str) -> None:
+        """Watch for ``value`` in every response and log line from now on."""
+        if len(value) >= 8:  # shorter strings would match by chance
+            with self._lock:
+                self.named[value] = what
+
+    def _named_in(self, text: str) -> list[str]:
+        return [what for value, what in self.named.items() if value in text]
 
     def response(self, response: httpx.Response) -> None:
         """Check a body; a body that issues a token (its ``token`` field) registers it instead."""
@@ -55,6 +67,7 @@ class LeakWatch:
             for password in self.passwords:
                 if password in text:
                     self.leaks.append(Leak(where, "a password"))
+            self.leaks.extend(Leak(where, what) for what in self._named_in(text))
 
     def record(self, message: str, logger: str) -> None:
         with self._lock:
@@ -64,6 +77,10 @@ class LeakWatch:
             for password in self.passwords:
                 if password in message:
                     self.leaks.append(Leak(f"log {logger}", "a password"))
+            # The test's browser logs its own request for the callback, code and all; the
+            # server never requests that page, so its log lines are still all watched.
+            if not (logger == "httpx" and _BROWSER_CALLBACK in message):
+                self.leaks.extend(Leak(f"log {logger}", what) for what in self._named_in(message))
 
 
 class LeakWatchHandler(logging.Handler):

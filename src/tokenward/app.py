@@ -15,6 +15,7 @@ from tokenward.api.docs import document_common_answers
 from tokenward.api.error_handlers import install_error_handlers
 from tokenward.api.metrics import router as metrics_router
 from tokenward.api.schemas import REQUEST_MODELS
+from tokenward.api.sso_schemas import SSO_REQUEST_MODELS
 from tokenward.auth.authenticator import Authenticator
 from tokenward.auth.caches import GateCaches
 from tokenward.auth.coherence import COHERENCE_KEY, Coherence
@@ -47,7 +48,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         description="Organizations decide which API tokens may act on them.",
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in REQUEST_MODELS:
+    for model in (*REQUEST_MODELS, *SSO_REQUEST_MODELS):
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(model_schema.pop("$defs", {}))
         components[model.__name__] = model_schema

@@ -42,6 +42,7 @@ _LABELS: dict[str, tuple[str, dict[Any, str]]] = {
     ),
     "personal_token_max_lifetime_days": ("Maximum personal token lifetime", {None: "no limit"}),
     "require_2fa": ("Two-factor authentication", {True: "required", False: "not required"}),
+    "require_sso": ("SSO sign-in", {True: "required", False: "not required"}),
 }
 
 

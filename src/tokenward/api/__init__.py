@@ -11,6 +11,7 @@ from tokenward.api import (
     organizations,
     personal_token_access,
     projects,
+    sso,
     two_factor,
     users,
 )
@@ -29,5 +30,6 @@ for module in (
     personal_token_access,
     projects,
     audit_logs,
+    sso,
 ):
     api_router.include_router(module.router)

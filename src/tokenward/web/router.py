@@ -15,6 +15,7 @@ from tokenward.web import (
     projects,
     security,
     sign_in,
+    sso,
 )
 
 __all__ = ["page_router"]
@@ -31,5 +32,6 @@ for module in (
     organization_tokens,
     projects,
     audit_log,
+    sso,
 ):
     page_router.include_router(module.router)
