@@ -6,6 +6,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit
+from tokenward.actions.sso_configuration import lapse_for_member
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext
@@ -121,6 +122,7 @@ async def remove_member(context: OrganizationContext, member_id: str) -> None:
     _require_role_to_manage(context, role, None, "member:write")
     if role is Role.OWNER and await _owner_count(context.db, context.organization.id) <= 1:
         raise ApiError.conflict("The last owner cannot be removed; make someone else owner first.")
+    lapsed = await lapse_for_member(context.db, membership.id)
     await context.db.delete(membership)
     audit(
         context,
@@ -132,4 +134,4 @@ async def remove_member(context: OrganizationContext, member_id: str) -> None:
             "role": role.value,
         },
     )
-    await commit_changes(context.db, Change.membership(context.organization.id, user.id))
+    await commit_changes(context.db, Change.membership(context.organization.id, user.id), *lapsed)

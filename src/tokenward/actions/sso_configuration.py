@@ -22,6 +22,7 @@ __all__ = [
     "configuration_of",
     "domains_of",
     "lapse_authorizations",
+    "lapse_for_member",
     "remove_configuration",
     "save_configuration",
 ]
@@ -62,6 +63,16 @@ async def lapse_authorizations(
         statement = statement.where(SsoTokenAuthorization.token_id == token_id)
     lapsed = await db.scalars(statement.returning(SsoTokenAuthorization.token_id))
     return [Change.personal_token(lapsed_id) for lapsed_id in lapsed.all()]
+
+
+async def lapse_for_member(db: AsyncSession, membership_id: int) -> list[Change]:
+    """A member who leaves takes their tokens' authorizations along (every process forgets)."""
+    lapsed = await db.scalars(
+        delete(SsoTokenAuthorization)
+        .where(SsoTokenAuthorization.membership_id == membership_id)
+        .returning(SsoTokenAuthorization.token_id)
+    )
+    return [Change.personal_token(token_id) for token_id in lapsed.all()]
 
 
 async def save_configuration(

@@ -40,6 +40,7 @@ from tokenward.store.tables import Organization, Project
 
 __all__ = [
     "ACCESS_ATTRIBUTE",
+    "BREAK_GLASS_KEY",
     "SSO_HEADER",
     "Access",
     "OrganizationContext",
@@ -60,6 +61,8 @@ __all__ = [
 
 Access = Literal["public", "user", "organization"]
 SSO_HEADER = "Tokenward-SSO"
+# Set on a request an owner's password session made as break-glass (pages say so in red).
+BREAK_GLASS_KEY = "tokenward.sso_break_glass"
 ACCESS_ATTRIBUTE = "__tokenward_access__"
 
 # Given the route's requirement and the request body (parsed JSON, or None), a refinement returns
@@ -275,6 +278,7 @@ async def _audit_break_glass(
         data={"method": request.method, "path": request.url.path},
     )
     await db.commit()
+    request.scope.setdefault("state", {})[BREAK_GLASS_KEY] = True
 
 
 def organization_access(

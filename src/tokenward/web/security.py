@@ -14,7 +14,12 @@ from tokenward.actions.members import members_of
 from tokenward.actions.organization_rules import check_rules_change
 from tokenward.actions.organizations import update_organization
 from tokenward.api.schemas import SettingsUpdate
-from tokenward.auth.gate import OrganizationContext, organization_access, policy_of
+from tokenward.auth.gate import (
+    BREAK_GLASS_KEY,
+    OrganizationContext,
+    organization_access,
+    policy_of,
+)
 from tokenward.errors import ApiError
 from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.tables import Membership, PersonalToken, User, utcnow
@@ -40,7 +45,9 @@ from tokenward.web.usage_chart import KINDS
 router = APIRouter(include_in_schema=False)
 
 # The API's rule for changing security settings (see api.organizations), asked of ``decide``.
-CHANGE_SETTINGS = Requirement("org:write", session_only=True, minimum_role=Role.OWNER)
+CHANGE_SETTINGS = Requirement(
+    "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
+)
 
 
 def can_change(context: OrganizationContext) -> bool:
@@ -108,6 +115,7 @@ async def _page(
             "chart_kinds": KINDS,
             "standing_words": STANDING_WORDS,
             "values": values or RulesForm.of(proposal or current),
+            "break_glass": request.scope.get("state", {}).get(BREAK_GLASS_KEY, False),
             **error_context(error, prefix="settings."),
         },
         status_code=status_for(error),
@@ -151,7 +159,9 @@ SEES_USAGE = Requirement("member:admin", minimum_role=Role.MANAGER)
 @router.get("/settings/{org}/security/")
 async def security(
     request: Request,
-    context: OrganizationContext = organization_access("org:read", session_only=True),
+    context: OrganizationContext = organization_access(
+        "org:read", session_only=True, sso_break_glass=True
+    ),
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -161,7 +171,7 @@ async def save(
     request: Request,
     form: FormData = Depends(checked_form),
     context: OrganizationContext = organization_access(
-        "org:write", session_only=True, minimum_role=Role.OWNER
+        "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
     ),
 ) -> Response:
     submitted = _submitted(form, context)
