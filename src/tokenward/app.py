@@ -27,6 +27,7 @@ from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
 from tokenward.http.body_limit import BodyLimitMiddleware
+from tokenward.http.log_redaction import install_log_redaction
 from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
@@ -119,6 +120,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ReportOnlyMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    install_log_redaction()  # SSO callback codes never reach the access log
 
     missing = undeclared_routes(app)
     if missing:

@@ -167,9 +167,10 @@ async def callback(
 
 @router.get("/auth/sso/", dependencies=[public()], response_model=None)
 async def by_organization(
-    request: Request, organization: str = "", next: str | None = None
+    request: Request, organization: str = "", next: str | None = None, token: str | None = None
 ) -> Response:
-    """The sign-in page's "Sign in with SSO": the organization's slug, then its provider."""
+    """The sign-in page's "Sign in with SSO" (and the tokens page's "Authorize through SSO"):
+    the organization's slug, then its provider."""
     slug = organization.strip().lower()
     if not _SLUG.fullmatch(slug):
         return _failure_page(
@@ -178,6 +179,9 @@ async def by_organization(
         )
     target = f"/auth/login/{slug}/"
     safe = _safe_next(next)
-    if safe is not None:
+    token_id = parse_id(token) if token else None
+    if token_id is not None:
+        target += f"?token={token_id}"
+    elif safe is not None:
         target += "?next=" + quote(safe, safe="/")
     return RedirectResponse(target, status_code=303)
