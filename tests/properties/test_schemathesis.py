@@ -34,6 +34,7 @@ from schemathesis.specs.openapi.checks import (
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.leakwatch import WATCH
+from tests.sso.rows import an_authorization, ensure_configuration, shared_provider
 from tests.support import PASSWORD, ApiClient, LiveServer, World, error_code, unique
 from tokenward.auth.inventory import inventory
 from tokenward.auth.login_throttle import LoginThrottle, ThrottleLimits
@@ -53,6 +54,7 @@ SEED = int(os.environ.get("TOKENWARD_FUZZ_SEED", "20240605"))
 # Strings that look like ids or cursors to a careless parser: a digit ``int`` refuses, a digit
 # of another script, a number past 64 bits, a padded number.
 LOOKALIKES = ["²", "٣", "99999999999999999999", " 1"]
+CLOSED = "http://127.0.0.1:9"  # an SSO issuer that refuses connections at once
 
 
 def _choice(generated: str, salt: str, real: list[Any], tricks: list[Any] = LOOKALIKES) -> Any:
@@ -82,6 +84,10 @@ class OwnerScene:
         self.project_id = world.project(self.client, self.organization)
         self.organization_token_id = self._mint(f"/api/0/organizations/{self.organization}/tokens/")
         self.personal_token_id = self._mint("/api/0/users/me/tokens/")
+        self.owner_id = self.client.get("/api/0/users/me/").json()["id"]
+        self.database_url = world.server.settings.database_url
+        ensure_configuration(self.database_url, self.organization)
+        self.authorization_id = self._authorize()
         cookie = self.client.http.cookies.get(COOKIE_NAME)
         self.headers = {
             "Cookie": f"{COOKIE_NAME}={cookie}",
@@ -98,12 +104,18 @@ class OwnerScene:
         token_id: str = response.json()["id"]
         return token_id
 
+    def _authorize(self) -> str:
+        return an_authorization(
+            self.database_url, self.organization, self.personal_token_id, self.owner_id
+        )
+
     def _real_values(self, case: Case) -> dict[str, list[str]]:
         path = case.operation.path
         values = {
             "org": [self.organization, self.organization, self.foreign_organization],
             "project_id": [self.project_id, self.project_id, self.foreign_project],
             "member_id": [self.member_id],
+            "authorization_id": [self.authorization_id],
         }
         if path.startswith("/api/0/users/me/") or "/personal-tokens/" in path:
             values["token_id"] = [self.personal_token_id]
@@ -130,6 +142,14 @@ class OwnerScene:
                 email = _choice(generated, "email", [self.candidate.email], [self.member.email])
                 if email is not None:
                     case.body["email"] = email
+            if case.operation.path.endswith("/sso/") and isinstance(case.body.get("issuer"), str):
+                # Never the open internet: the test provider, or a closed loopback port.
+                issuer = _choice(generated, "issuer", [shared_provider().issuer], [CLOSED])
+                case.body["issuer"] = issuer or CLOSED
+            if case.operation.path.endswith("/sso-authorizations/"):
+                slug = _choice(generated, "sso-org", [self.organization], [])
+                if slug is not None:
+                    case.body["organization"] = slug
             if case.operation.path == "/api/0/auth/login/":
                 email = _choice(generated, "login", [self.candidate.email], [])
                 if email is not None:
@@ -157,7 +177,13 @@ class OwnerScene:
         if response.status_code != 204 or case.method.upper() != "DELETE":
             return
         path = case.operation.path
-        if path == "/api/0/projects/{project_id}/" and parameters["project_id"] == self.project_id:
+        if path.endswith("/sso/"):
+            ensure_configuration(self.database_url, self.organization)
+        elif path.endswith("/credential-authorizations/{authorization_id}/"):
+            self.authorization_id = self._authorize()
+        elif (
+            path == "/api/0/projects/{project_id}/" and parameters["project_id"] == self.project_id
+        ):
             self.project_id = self.world.project(self.client, self.organization)
         elif path.endswith("/members/{member_id}/") and parameters["member_id"] == self.member_id:
             self.member_id = self.world.add_member(
@@ -165,6 +191,7 @@ class OwnerScene:
             )
         elif path.endswith(("/me/tokens/{token_id}/", "/personal-tokens/{token_id}/")):
             self.personal_token_id = self._mint("/api/0/users/me/tokens/")
+            self.authorization_id = self._authorize()
         elif path.endswith("/tokens/{token_id}/"):
             self.organization_token_id = self._mint(
                 f"/api/0/organizations/{self.organization}/tokens/"

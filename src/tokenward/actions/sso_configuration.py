@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit
@@ -150,7 +151,14 @@ async def save_configuration(
             data["authorizations_lapsed"] = len(lapsed)
     if event == "sso.enable" or changes:
         audit(context, event, data)
-    await commit_changes(db, *lapsed)
+    try:
+        await commit_changes(db, *lapsed)
+    except IntegrityError:
+        # Two saves at once; the error's parameters would hold the secret, so it is not raised.
+        await db.rollback()
+        raise ApiError.conflict(
+            "The SSO settings were changed at the same time; try again."
+        ) from None
     return current
 
 
