@@ -18,6 +18,7 @@ from tokenward.api.schemas import PersonalTokenCreate
 from tokenward.auth.gate import database, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
+from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.store.tables import PersonalToken
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
@@ -63,6 +64,7 @@ async def _page(
     query = personal_tokens_of(principal.user_id).order_by(PersonalToken.id.desc())
     tokens = (await db.scalars(query.limit(_SHOWN))).all()
     tomorrow = dt.datetime.now(dt.UTC).date() + dt.timedelta(days=1)
+    allow_forms_to_identity_providers(request.scope)  # "Authorize through SSO"
     return render(
         request,
         "account_tokens.html",

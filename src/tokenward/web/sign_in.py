@@ -15,6 +15,7 @@ from tokenward.api.schemas import LoginRequest
 from tokenward.auth.gate import client_ip, database, public, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
+from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     checked_form,
@@ -52,6 +53,7 @@ def _login_page(
     status: int,
 ) -> HTMLResponse:
     nonce, signed = issue_login_token(request)
+    allow_forms_to_identity_providers(request.scope)  # "Sign in with SSO"
     response = render(
         request,
         "login.html",
