@@ -19,6 +19,13 @@ def _events(client: ApiClient, slug: str, event: str) -> list[dict[str, object]]
     return [entry for entry in entries if entry["event"] == event]
 
 
+def _standing(owner: ApiClient, slug: str, token_id: str) -> str:
+    """The token's standing in the organization's personal-token inventory."""
+    inventory = owner.get(f"/api/0/organizations/{slug}/personal-tokens/").json()
+    standing: str = next(t["standing"] for t in inventory if t["id"] == token_id)
+    return standing
+
+
 def _authorize(
     world: World, provider: IdentityProvider, session: ApiClient, slug: str, token_id: str, sub: str
 ) -> None:
@@ -130,6 +137,7 @@ def test_personal_tokens_need_an_sso_authorization(
         {"organization": slug, "authorizeUrl": url},
     )
     assert refused.headers["Tokenward-SSO"] == f"required; url={url}"
+    assert _standing(sso_org.owner_sso, slug, token_id) == "sso-unauthorized"
     listed = token.get("/api/0/organizations/")
     assert [o["slug"] for o in listed.json()] == [other]
     assert listed.headers["Tokenward-SSO"] == f"partial-results; organizations={slug}"
@@ -165,6 +173,7 @@ def test_personal_tokens_need_an_sso_authorization(
     subject = provider.person(member.account.email)
     _authorize(world, provider, member.session, slug, token_id, subject)
     assert token.get(f"/api/0/organizations/{slug}/").status_code == 200
+    assert _standing(sso_org.owner_sso, slug, token_id) == "allowed"
     listed = token.get("/api/0/organizations/")
     assert "Tokenward-SSO" not in listed.headers and len(listed.json()) == 2
 

@@ -317,7 +317,13 @@ class PersonalTokenStandingOut(BaseModel):
     user: UserOut
     role: RoleName
     standing: Literal[
-        "allowed", "denied-by-policy", "lifetime-exceeded", "revoked-here", "2fa-required", "denied"
+        "allowed",
+        "denied-by-policy",
+        "lifetime-exceeded",
+        "revoked-here",
+        "2fa-required",
+        "denied",
+        "sso-unauthorized",
     ]
     would_be: str | None = Field(
         description="In report mode: the standing enforcement would give, if not allowed."
