@@ -146,6 +146,9 @@ class OwnerScene:
                 # Never the open internet: the test provider, or a closed loopback port.
                 issuer = _choice(generated, "issuer", [shared_provider().issuer], [CLOSED])
                 case.body["issuer"] = issuer or CLOSED
+                if issuer == shared_provider().issuer:
+                    # The client already configured, so that authorizations do not lapse.
+                    case.body.update(client_id="tokenward", allowed_domains=[])
             if case.operation.path.endswith("/sso-authorizations/"):
                 slug = _choice(generated, "sso-org", [self.organization], [])
                 if slug is not None:
@@ -179,6 +182,7 @@ class OwnerScene:
         path = case.operation.path
         if path.endswith("/sso/"):
             ensure_configuration(self.database_url, self.organization)
+            self.authorization_id = self._authorize()
         elif path.endswith("/credential-authorizations/{authorization_id}/"):
             self.authorization_id = self._authorize()
         elif (

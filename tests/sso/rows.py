@@ -60,7 +60,7 @@ def ensure_configuration(database_url: str, slug: str) -> None:
             db.add(
                 SsoConfiguration(
                     organization_id=organization.id,
-                    issuer="https://idp.example.com",
+                    issuer=shared_provider().issuer,
                     client_id="tokenward",
                     client_secret=WALK_SECRET,
                     allowed_domains="",
