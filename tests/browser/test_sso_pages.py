@@ -25,7 +25,7 @@ def test_sign_in_with_sso_walks_through_the_provider_page(
         page = visit.page
         page.goto(visit.url("/login/"))
         page.get_by_label("Organization").fill(slug)
-        page.get_by_role("button", name="Sign in with SSO").click()
+        page.get_by_role("button", name="Continue to your identity provider").click()
         page.wait_for_url(f"{provider.issuer}/oauth2/authorize?*")
         page.locator("input[name=sub]").fill(subject)
         page.get_by_role("button", name="Authorize").click()

@@ -316,6 +316,7 @@ def test_undocumented_methods_answer_405_with_every_allowed_method(
         "project_id": owner_scene.project_id,
         "member_id": owner_scene.member_id,
         "token_id": owner_scene.organization_token_id,
+        "authorization_id": owner_scene.authorization_id,
     }
     paths: dict[str, dict[str, Any]] = owner_api.raw_schema["paths"]
     checked = 0
