@@ -16,6 +16,7 @@ from tokenward.api.docs import document_common_answers
 from tokenward.api.error_handlers import install_error_handlers
 from tokenward.api.metrics import router as metrics_router
 from tokenward.api.schemas import REQUEST_MODELS
+from tokenward.api.sso_schemas import SSO_REQUEST_MODELS
 from tokenward.auth.authenticator import Authenticator
 from tokenward.auth.caches import GateCaches
 from tokenward.auth.coherence import COHERENCE_KEY, Coherence
@@ -30,6 +31,7 @@ from tokenward.gateway.endpoint import install_gateway
 from tokenward.http.access_log import redact_access_log
 from tokenward.http.before_response import BeforeResponseMiddleware
 from tokenward.http.body_limit import BodyLimitMiddleware
+from tokenward.http.log_redaction import install_log_redaction
 from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
@@ -52,7 +54,7 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
         description="Organizations decide which API tokens may act on them.",
     )
     components = schema.setdefault("components", {}).setdefault("schemas", {})
-    for model in REQUEST_MODELS:
+    for model in (*REQUEST_MODELS, *SSO_REQUEST_MODELS):
         model_schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
         components.update(model_schema.pop("$defs", {}))
         components[model.__name__] = model_schema
@@ -137,6 +139,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.add_middleware(ReportOnlyMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    install_log_redaction()  # SSO callback codes never reach the access log
 
     redact_access_log()  # invitation links carry their key in the path
     missing = undeclared_routes(app)

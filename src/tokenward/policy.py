@@ -4,8 +4,10 @@
 organization slug, routes that find the organization by loading an object, organization lists,
 web pages) asks it and acts on its ``Decision``. The order of its checks is part of the contract:
 membership (404, so outsiders learn nothing) -> scope -> session and role rules -> the
-organization's two-factor requirement -> its personal-token rules (revoked here, denied, lifetime
-limit; in report mode the last two let the request through and say what they would have done).
+organization's two-factor requirement -> its SSO requirement for sessions (an owner's password
+session may still reach what a requirement marks as break-glass) -> its personal-token rules
+(revoked here, denied, lifetime limit, SSO authorization; in report mode denied and lifetime
+limit let the request through and say what they would have done).
 """
 
 from __future__ import annotations
@@ -86,6 +88,9 @@ class Credential:
     created_at: dt.datetime | None = None
     expires_at: dt.datetime | None = None
     two_factor: bool = False
+    # Organization ids: where a session signed in through the organization's SSO, or where a
+    # personal token was authorized through an SSO flow.
+    sso_organizations: frozenset[str] = frozenset()
 
     def lifetime_exceeds(self, days: int) -> bool:
         """True when the token never expires or was minted to live longer than ``days``."""
@@ -112,26 +117,41 @@ class OrganizationPolicy:
     personal_token_max_lifetime_days: int | None = None
     require_2fa: bool = False
     revoked_personal_tokens: frozenset[str] = frozenset()
+    require_sso: bool = False
 
 
 @dataclass(frozen=True, slots=True)
 class Requirement:
-    """What an operation needs: a scope (or none), a browser session, a minimum role."""
+    """What an operation needs: a scope (or none), a browser session, a minimum role.
+
+    ``sso_break_glass`` marks the organization's SSO and security settings: an owner whose
+    session did not come through SSO may still reach them (when the identity provider is down).
+    """
 
     scope: str | None = None
     session_only: bool = False
     minimum_role: Role | None = None
     # Only the organization's own tokens (e.g. SCIM, which an identity provider holds).
     organization_token_only: bool = False
+    sso_break_glass: bool = False
 
     def tightened(
-        self, *, session_only: bool = False, minimum_role: Role | None = None
+        self,
+        *,
+        session_only: bool = False,
+        minimum_role: Role | None = None,
+        sso_break_glass: bool | None = None,
     ) -> Requirement:
         role = self.minimum_role
         if minimum_role is not None and (role is None or minimum_role.rank > role.rank):
             role = minimum_role
+        glass = self.sso_break_glass if sso_break_glass is None else sso_break_glass
         return Requirement(
-            self.scope, self.session_only or session_only, role, self.organization_token_only
+            self.scope,
+            self.session_only or session_only,
+            role,
+            self.organization_token_only,
+            glass,
         )
 
 
@@ -145,6 +165,8 @@ class Decision:
     scopes: frozenset[str] = frozenset()
     # In report mode: the code that enforcement would have answered with, though allowed.
     report_only: str | None = None
+    # Allowed only as break-glass: an owner's password session while SSO is required (audited).
+    break_glass: bool = False
 
 
 _NOT_FOUND = Decision(False, 404, "not-found", "The requested resource does not exist.")
@@ -228,22 +250,64 @@ def decide(
             "Enrol an authenticator app at /settings/account/security/ and sign in again.",
             {"organization": organization.slug},
         )
+    signed_in_through_sso = organization.organization_id in credential.sso_organizations
+    if (
+        organization.require_sso
+        and credential.kind is CredentialKind.SESSION
+        and not signed_in_through_sso
+    ):
+        if requirement.sso_break_glass and role is Role.OWNER:
+            return Decision(True, 200, scopes=scopes, break_glass=True)
+        slug = organization.slug
+        return Decision(
+            False,
+            401,
+            "sso-required",
+            f"The organization '{slug}' requires signing in through its identity provider. "
+            f"Sign in at /auth/login/{slug}/.",
+            {"organization": slug, "loginUrl": f"/auth/login/{slug}/"},
+        )
     if credential.kind is CredentialKind.PERSONAL_TOKEN:
-        refusal = _personal_token_refusal(credential, organization)
-        if refusal is not None:
-            if (
-                refusal.code != "personal-token-revoked"
-                and organization.personal_token_enforcement is Enforcement.REPORT
-            ):
-                return Decision(True, 200, scopes=scopes, report_only=refusal.code)
-            return refusal
+        return _personal_token_decision(credential, organization, scopes)
     return Decision(True, 200, scopes=scopes)
 
 
-def _personal_token_refusal(
-    credential: Credential, organization: OrganizationPolicy
-) -> Decision | None:
-    """The organization's rules for personal tokens, in order; None when none refuses."""
+def _personal_token_decision(
+    credential: Credential, organization: OrganizationPolicy, scopes: frozenset[str]
+) -> Decision:
+    """The organization's rules for personal tokens, in order. Report mode lets a denial or a
+    lifetime limit through (and says so); a revocation or a missing SSO authorization never."""
+    reported: str | None = None
+    for refusal in (
+        _revoked_here(credential, organization),
+        _denied(organization),
+        _lifetime_exceeded(credential, organization),
+    ):
+        if refusal is None:
+            continue
+        relaxed = refusal.code != "personal-token-revoked" and (
+            organization.personal_token_enforcement is Enforcement.REPORT
+        )
+        if not relaxed:
+            return refusal
+        reported = reported or refusal.code
+    if organization.require_sso and organization.organization_id not in (
+        credential.sso_organizations
+    ):
+        slug = organization.slug
+        url = f"/auth/login/{slug}/?token={credential.token_id}"
+        return Decision(
+            False,
+            403,
+            "personal-token-sso-unauthorized",
+            f"The organization '{slug}' requires SSO: authorize this personal token for it "
+            f"through its identity provider at {url} (signed in as the token's owner).",
+            {"organization": slug, "authorizeUrl": url},
+        )
+    return Decision(True, 200, scopes=scopes, report_only=reported)
+
+
+def _revoked_here(credential: Credential, organization: OrganizationPolicy) -> Decision | None:
     slug = organization.slug
     if (
         credential.token_id is not None
@@ -257,6 +321,11 @@ def _personal_token_refusal(
             "works in your other organizations; use an organization token here.",
             {"organization": slug},
         )
+    return None
+
+
+def _denied(organization: OrganizationPolicy) -> Decision | None:
+    slug = organization.slug
     if not organization.allow_personal_tokens:
         return Decision(
             False,
@@ -267,6 +336,11 @@ def _personal_token_refusal(
             "or sign in with a browser session.",
             {"organization": slug},
         )
+    return None
+
+
+def _lifetime_exceeded(credential: Credential, organization: OrganizationPolicy) -> Decision | None:
+    slug = organization.slug
     days = organization.personal_token_max_lifetime_days
     if days is not None and credential.lifetime_exceeds(days):
         return Decision(

@@ -17,6 +17,7 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.sso.rows import WALK_SECRET, an_authorization, ensure_configuration, shared_provider
 from tests.support import (
     ApiClient,
     Cast,
@@ -86,6 +87,22 @@ class Scene:
         assert response.status_code == 201, response.text
         token_id: str = response.json()["id"]
         return token_id
+
+    def sso_configured(self) -> None:
+        ensure_configuration(self.world.server.settings.database_url, self.slug)
+
+    def authorization_id(self) -> str:
+        index, account = self._newcomer()
+        self.world.add_member(self.owner, self.slug, account, "member")
+        session = self.cast.session(index)
+        response = session.post(
+            "/api/0/users/me/tokens/", json={"name": unique("t"), "scopes": ["org:read"]}
+        )
+        assert response.status_code == 201, response.text
+        user_id = session.get("/api/0/users/me/").json()["id"]
+        return an_authorization(
+            self.world.server.settings.database_url, self.slug, response.json()["id"], user_id
+        )
 
     def project_id(self) -> str:
         return self.world.project(self.owner, self.slug)
@@ -174,6 +191,25 @@ RECIPES: dict[tuple[str, str], Recipe] = {
     ("GET", "/api/0/organizations/{org}/invitations/"): Recipe(),
     ("DELETE", "/api/0/organizations/{org}/invitations/{invitation_id}/"): Recipe(),
     ("POST", "/api/0/organizations/{org}/invitations/{invitation_id}/resend/"): Recipe(success=200),
+    ("GET", "/api/0/organizations/{org}/sso/"): Recipe(
+        lambda s: s.sso_configured(), session_only=True
+    ),
+    ("PUT", "/api/0/organizations/{org}/sso/"): Recipe(
+        lambda _: {
+            "issuer": shared_provider().issuer,
+            "client_id": "tokenward",
+            "client_secret": WALK_SECRET,
+        },
+        session_only=True,
+    ),
+    ("DELETE", "/api/0/organizations/{org}/sso/"): Recipe(
+        lambda s: s.sso_configured(), session_only=True
+    ),
+    ("GET", "/api/0/organizations/{org}/sso/require-preview/"): Recipe(session_only=True),
+    ("GET", "/api/0/organizations/{org}/credential-authorizations/"): Recipe(session_only=True),
+    ("DELETE", "/api/0/organizations/{org}/credential-authorizations/{authorization_id}/"): Recipe(
+        session_only=True
+    ),
 }
 # Pages take forms the page tests know about; here they need only a session to get past the gate.
 PAGE = Recipe(session_only=True)
@@ -207,6 +243,7 @@ class Call:
             "{project_id}": scene.project_id,
             "{invitation_id}": scene.invitation_id,
             "{token_id}": lambda: recipe.token_id(scene),
+            "{authorization_id}": scene.authorization_id,
         }
         path = template
         for placeholder, make in makers.items():

@@ -37,6 +37,7 @@ from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.leaks.keyring import SCANNER_PATH, ScannerKeyring
 from tests.leakwatch import WATCH
+from tests.sso.rows import an_authorization, ensure_configuration, shared_provider
 from tests.support import PASSWORD, ApiClient, LiveServer, World, error_code, unique
 from tokenward.auth.inventory import inventory
 from tokenward.auth.login_throttle import LoginThrottle, ThrottleLimits
@@ -57,6 +58,7 @@ SEED = int(os.environ.get("TOKENWARD_FUZZ_SEED", "20240605"))
 # Strings that look like ids or cursors to a careless parser: a digit ``int`` refuses, a digit
 # of another script, a number past 64 bits, a padded number.
 LOOKALIKES = ["²", "٣", "99999999999999999999", " 1"]
+CLOSED = "http://127.0.0.1:9"  # an SSO issuer that refuses connections at once
 
 
 def _choice(generated: str, salt: str, real: list[Any], tricks: list[Any] = LOOKALIKES) -> Any:
@@ -87,6 +89,10 @@ class OwnerScene:
         self.organization_token_id = self._mint(f"/api/0/organizations/{self.organization}/tokens/")
         self.personal_token_id = self._mint("/api/0/users/me/tokens/")
         self.invitation_id = self._invite()
+        self.owner_id = self.client.get("/api/0/users/me/").json()["id"]
+        self.database_url = world.server.settings.database_url
+        ensure_configuration(self.database_url, self.organization)
+        self.authorization_id = self._authorize()
         cookie = self.client.http.cookies.get(COOKIE_NAME)
         self.headers = {
             "Cookie": f"{COOKIE_NAME}={cookie}",
@@ -112,6 +118,11 @@ class OwnerScene:
         invitation_id: str = response.json()["id"]
         return invitation_id
 
+    def _authorize(self) -> str:
+        return an_authorization(
+            self.database_url, self.organization, self.personal_token_id, self.owner_id
+        )
+
     def _real_values(self, case: Case) -> dict[str, list[str]]:
         path = case.operation.path
         values = {
@@ -119,6 +130,7 @@ class OwnerScene:
             "project_id": [self.project_id, self.project_id, self.foreign_project],
             "member_id": [self.member_id],
             "invitation_id": [self.invitation_id],
+            "authorization_id": [self.authorization_id],
         }
         if path.startswith("/api/0/users/me/") or "/personal-tokens/" in path:
             values["token_id"] = [self.personal_token_id]
@@ -145,6 +157,17 @@ class OwnerScene:
                 email = _choice(generated, "email", [self.candidate.email], [self.member.email])
                 if email is not None:
                     case.body["email"] = email
+            if case.operation.path.endswith("/sso/") and isinstance(case.body.get("issuer"), str):
+                # Never the open internet: the test provider, or a closed loopback port.
+                issuer = _choice(generated, "issuer", [shared_provider().issuer], [CLOSED])
+                case.body["issuer"] = issuer or CLOSED
+                if issuer == shared_provider().issuer:
+                    # The client already configured, so that authorizations do not lapse.
+                    case.body.update(client_id="tokenward", allowed_domains=[])
+            if case.operation.path.endswith("/sso-authorizations/"):
+                slug = _choice(generated, "sso-org", [self.organization], [])
+                if slug is not None:
+                    case.body["organization"] = slug
             if case.operation.path == "/api/0/auth/login/":
                 email = _choice(generated, "login", [self.candidate.email], [])
                 if email is not None:
@@ -172,7 +195,14 @@ class OwnerScene:
         if response.status_code != 204 or case.method.upper() != "DELETE":
             return
         path = case.operation.path
-        if path == "/api/0/projects/{project_id}/" and parameters["project_id"] == self.project_id:
+        if path.endswith("/sso/"):
+            ensure_configuration(self.database_url, self.organization)
+            self.authorization_id = self._authorize()
+        elif path.endswith("/credential-authorizations/{authorization_id}/"):
+            self.authorization_id = self._authorize()
+        elif (
+            path == "/api/0/projects/{project_id}/" and parameters["project_id"] == self.project_id
+        ):
             self.project_id = self.world.project(self.client, self.organization)
         elif path.endswith("/invitations/{invitation_id}/"):
             self.invitation_id = self._invite()
@@ -182,6 +212,7 @@ class OwnerScene:
             )
         elif path.endswith(("/me/tokens/{token_id}/", "/personal-tokens/{token_id}/")):
             self.personal_token_id = self._mint("/api/0/users/me/tokens/")
+            self.authorization_id = self._authorize()
         elif path.endswith("/tokens/{token_id}/"):
             self.organization_token_id = self._mint(
                 f"/api/0/organizations/{self.organization}/tokens/"
@@ -325,6 +356,7 @@ def test_undocumented_methods_answer_405_with_every_allowed_method(
         "member_id": owner_scene.member_id,
         "token_id": owner_scene.organization_token_id,
         "invitation_id": owner_scene.invitation_id,
+        "authorization_id": owner_scene.authorization_id,
     }
     paths: dict[str, dict[str, Any]] = owner_api.raw_schema["paths"]
     checked = 0

@@ -15,6 +15,7 @@ def test_owner_sets_and_reads_every_setting(rules: World) -> None:
         "personal_token_enforcement": "enforce",
         "personal_token_max_lifetime_days": None,
         "require_2fa": False,
+        "require_sso": False,
     }
     changed = owner.put(
         f"/api/0/organizations/{slug}/",

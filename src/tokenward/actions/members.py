@@ -8,6 +8,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit
+from tokenward.actions.sso_configuration import lapse_for_member
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext
@@ -151,6 +152,7 @@ async def remove_member(
     _require_role_to_manage(context, role, None, "member:write")
     if role is Role.OWNER and await _owner_count(context.db, context.organization.id) <= 1:
         raise ApiError.conflict("The last owner cannot be removed; make someone else owner first.")
+    lapsed = await lapse_for_member(context.db, membership.id)
     await context.db.delete(membership)
     audit(
         context,
@@ -165,4 +167,4 @@ async def remove_member(
             source,
         ),
     )
-    await commit_changes(context.db, Change.membership(context.organization.id, user.id))
+    await commit_changes(context.db, Change.membership(context.organization.id, user.id), *lapsed)

@@ -34,6 +34,7 @@ __all__ = [
 ]
 
 NOTICE_WINDOW_DAYS = 30
+_NOT_THIS_CHANGE = frozenset({"personal-token-revoked", "personal-token-sso-unauthorized"})
 
 _LABELS: dict[str, tuple[str, dict[Any, str]]] = {
     "allow_personal_tokens": ("Personal API tokens", {True: "allowed", False: "denied"}),
@@ -43,6 +44,7 @@ _LABELS: dict[str, tuple[str, dict[Any, str]]] = {
     ),
     "personal_token_max_lifetime_days": ("Maximum personal token lifetime", {None: "no limit"}),
     "require_2fa": ("Two-factor authentication", {True: "required", False: "not required"}),
+    "require_sso": ("SSO sign-in", {True: "required", False: "not required"}),
 }
 
 
@@ -145,7 +147,8 @@ async def members_affected(
     affected: dict[int, tuple[User, list[PersonalToken]]] = {}
     for token, user, role in await _recently_used_tokens(db, organization):
         decision = decide(credential_of(token, user), enforced, Role(role), Requirement())
-        if not decision.allowed and decision.code != "personal-token-revoked":
+        # Tokens already stopped for want of an SSO authorization are told when SSO is required.
+        if not decision.allowed and decision.code not in _NOT_THIS_CHANGE:
             affected.setdefault(user.id, (user, []))[1].append(token)
     return affected
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import dataclasses
+from dataclasses import replace
 from typing import Any
 
 from sqlalchemy import select
@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit, record_audit
 from tokenward.actions.organization_rules import check_rules_change, notify_members
+from tokenward.actions.sso_requirement import check_require_sso, notify_sso_required
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.auth.gate import OrganizationContext, policy_of
@@ -32,6 +33,7 @@ SETTINGS_FIELDS = (
     "personal_token_enforcement",
     "personal_token_max_lifetime_days",
     "require_2fa",
+    "require_sso",
 )
 # Settings that may be set to null (no limit); the others ignore a null.
 NULLABLE_SETTINGS = frozenset({"personal_token_max_lifetime_days"})
@@ -71,9 +73,13 @@ async def create_organization(
 
 
 async def visible_organizations(
-    db: AsyncSession, principal: Principal
+    db: AsyncSession, principal: Principal, sso_hidden: list[str] | None = None
 ) -> list[tuple[Organization, Role | None]]:
-    """The caller's organizations that the rule lets this credential into at all."""
+    """The caller's organizations that the rule lets this credential into at all.
+
+    Slugs left out only because a personal token lacks an SSO authorization there are appended
+    to ``sso_hidden``, so that the caller can say what to authorize.
+    """
     rows: list[tuple[Organization, Role | None]]
     if principal.user is None:
         own = select(Organization).where(Organization.id == principal.organization_id)
@@ -93,19 +99,20 @@ async def visible_organizations(
         )
         revoked_in = set((await db.scalars(cut_off)).all())
     token = frozenset({str(principal.token_id)})
-    with_two_factor = dataclasses.replace(principal.credential, two_factor=True)
+    credential = principal.credential
+    if principal.kind is CredentialKind.PERSONAL_TOKEN:
+        # A token is listed by its personal-token rules, whatever the second-factor state.
+        credential = replace(credential, two_factor=True)
     visible = []
     for org, role in rows:
         policy = policy_of(org, token if org.id in revoked_in else frozenset())
-        decision = decide(principal.credential, policy, role, Requirement())
-        # A member who still needs a second factor sees the organization, and learns why on
-        # entering it; what the credential may never use here (its personal-token rules, asked
-        # as if the second factor were there) is not listed.
-        if decision.allowed or (
-            decision.code == "2fa-required"
-            and decide(with_two_factor, policy, role, Requirement()).allowed
-        ):
+        decision = decide(credential, policy, role, Requirement())
+        # A member who still needs a second factor or an SSO sign-in sees the organization, and
+        # learns why on entering it; what the credential may never use here is not listed.
+        if decision.allowed or decision.code in {"2fa-required", "sso-required"}:
             visible.append((org, role))
+        elif decision.code == "personal-token-sso-unauthorized" and sso_hidden is not None:
+            sso_hidden.append(org.slug)
     return visible
 
 
@@ -122,6 +129,7 @@ async def update_organization(
     """
     organization = context.organization
     await check_rules_change(context, settings)
+    await check_require_sso(context, settings)
     before = policy_of(organization)
     changes: dict[str, dict[str, Any]] = {}
     if name is not None and name != organization.name:
@@ -136,6 +144,8 @@ async def update_organization(
             setattr(organization, field, new)
     if changes:
         told = await notify_members(context, before, policy_of(organization), changes, base_url)
+        if organization.require_sso and not before.require_sso:
+            told += await notify_sso_required(context, base_url)
         data: dict[str, Any] = {"changes": changes}
         if told:
             data["members_notified"] = told

@@ -34,6 +34,7 @@ from tokenward.store.tables import (
     Membership,
     PersonalToken,
     PersonalTokenRevocation,
+    SsoTokenAuthorization,
     User,
     utcnow,
 )
@@ -57,6 +58,7 @@ STANDINGS = {
     "personal-token-denied": "denied-by-policy",
     "personal-token-lifetime-exceeded": "lifetime-exceeded",
     "2fa-required": "2fa-required",
+    "personal-token-sso-unauthorized": "sso-unauthorized",
 }
 
 
@@ -143,9 +145,20 @@ async def inventory(context: OrganizationContext) -> list[InventoryEntry]:
         policy_of(organization), revoked_personal_tokens=frozenset(map(str, revocations))
     )
     last_use = await _last_use_here(db, context.admitted)
+    authorized = set(
+        await db.scalars(
+            select(SsoTokenAuthorization.token_id).where(
+                SsoTokenAuthorization.organization_id == organization.id
+            )
+        )
+    )
+    here = frozenset({str(organization.id)})
     entries = []
     for token, user, role in await _current_member_tokens(db, context.admitted):
-        decision = decide(credential_of(token, user), policy, Role(role), Requirement())
+        credential = credential_of(token, user)
+        if token.id in authorized:
+            credential = replace(credential, sso_organizations=here)
+        decision = decide(credential, policy, Role(role), Requirement())
         state, would_be = standing(decision)
         entries.append(
             InventoryEntry(

@@ -14,6 +14,7 @@ from tokenward.api import (
     personal_token_access,
     projects,
     scim,
+    sso,
     two_factor,
     users,
 )
@@ -35,5 +36,6 @@ for module in (
     leaked_tokens,
     invitations,
     scim,
+    sso,
 ):
     api_router.include_router(module.router)

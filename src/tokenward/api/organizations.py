@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Depends, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.organizations import (
@@ -17,6 +17,7 @@ from tokenward.api.docs import AUTHENTICATED, GATED, errors
 from tokenward.api.presenters import organization_out
 from tokenward.api.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
 from tokenward.auth.gate import (
+    SSO_HEADER,
     OrganizationContext,
     client_ip,
     database,
@@ -30,18 +31,26 @@ router = APIRouter(prefix="/api/0/organizations", tags=["organizations"])
 
 
 def settings_need_owner_session(requirement: Requirement, body: Any) -> Requirement:
-    """Changing security settings is for owners, from a browser session."""
+    """Changing security settings is for owners, from a browser session. A change of settings
+    alone is break-glass: an owner's password session reaches it while SSO is required."""
     if isinstance(body, dict) and body.get("settings") is not None:
-        return requirement.tightened(session_only=True, minimum_role=Role.OWNER)
+        return requirement.tightened(
+            session_only=True, minimum_role=Role.OWNER, sso_break_glass=set(body) == {"settings"}
+        )
     return requirement
 
 
 @router.get("/", response_model=list[OrganizationOut], responses=errors(*AUTHENTICATED))
 async def list_organizations(
+    response: Response,
     principal: Principal = user_level(allow_organization_token=True),
     db: AsyncSession = Depends(database),
 ) -> list[OrganizationOut]:
-    return [organization_out(org, role) for org, role in await visible_organizations(db, principal)]
+    sso_hidden: list[str] = []
+    visible = await visible_organizations(db, principal, sso_hidden)
+    if sso_hidden:
+        response.headers[SSO_HEADER] = "partial-results; organizations=" + ",".join(sso_hidden)
+    return [organization_out(org, role) for org, role in visible]
 
 
 @router.post(

@@ -38,6 +38,7 @@ def organization_settings_out(policy: OrganizationPolicy) -> schemas.Organizatio
         personal_token_enforcement=policy.personal_token_enforcement.value,
         personal_token_max_lifetime_days=policy.personal_token_max_lifetime_days,
         require_2fa=policy.require_2fa,
+        require_sso=policy.require_sso,
     )
 
 

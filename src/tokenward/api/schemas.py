@@ -132,10 +132,16 @@ class SettingsUpdate(RequestBody):
         default=None, description="null removes the limit."
     )
     require_2fa: bool | None = None
+    require_sso: bool | None = None
 
     @model_validator(mode="after")
     def _only_the_limit_may_be_null(self) -> SettingsUpdate:
-        for name in ("allow_personal_tokens", "personal_token_enforcement", "require_2fa"):
+        for name in (
+            "allow_personal_tokens",
+            "personal_token_enforcement",
+            "require_2fa",
+            "require_sso",
+        ):
             if name in self.model_fields_set and getattr(self, name) is None:
                 raise ValueError(f"{name} may not be null")
         return self
@@ -229,6 +235,7 @@ class OrganizationSettingsOut(BaseModel):
     personal_token_enforcement: Literal["enforce", "report"] = "enforce"
     personal_token_max_lifetime_days: int | None = None
     require_2fa: bool = False
+    require_sso: bool = False
 
 
 class OrganizationOut(BaseModel):
@@ -328,7 +335,13 @@ class PersonalTokenStandingOut(BaseModel):
     user: UserOut
     role: RoleName
     standing: Literal[
-        "allowed", "denied-by-policy", "lifetime-exceeded", "revoked-here", "2fa-required", "denied"
+        "allowed",
+        "denied-by-policy",
+        "lifetime-exceeded",
+        "revoked-here",
+        "2fa-required",
+        "denied",
+        "sso-unauthorized",
     ]
     would_be: str | None = Field(
         description="In report mode: the standing enforcement would give, if not allowed."

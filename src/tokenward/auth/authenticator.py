@@ -21,6 +21,7 @@ from tokenward.store.principals import (
     find_organization_token,
     find_personal_token,
 )
+from tokenward.store.sso import sso_organizations_of_session, sso_organizations_of_token
 from tokenward.store.tables import utcnow
 
 __all__ = ["Authenticator", "unavailable"]
@@ -121,9 +122,10 @@ class Authenticator:
     async def _personal(self, parsed: credentials.ParsedToken) -> CachedPrincipal | Authentication:
         async with self.store.session() as session:
             found = await find_personal_token(session, parsed.digest)
-        if found is None or found[0].revoked_at is not None:
-            return _invalid("The token is unknown or has been revoked.")
-        token, user = found
+            if found is None or found[0].revoked_at is not None:
+                return _invalid("The token is unknown or has been revoked.")
+            token, user = found
+            sso_organizations = await sso_organizations_of_token(session, token.id)
         principal = Principal(
             Credential(
                 CredentialKind.PERSONAL_TOKEN,
@@ -132,6 +134,7 @@ class Authenticator:
                 created_at=token.created_at,
                 expires_at=token.expires_at,
                 two_factor=user.has_two_factor,
+                sso_organizations=sso_organizations,
             ),
             user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
             token_id=token.id,
@@ -170,13 +173,16 @@ class Authenticator:
         generation = self.caches.generation if self.caches is not None else 0
         async with self.store.session() as session:
             found = await find_login_session(session, key_hash)
-        if found is None:
-            return None
-        login, user = found
+            if found is None:
+                return None
+            login, user = found
+            sso_organizations = await sso_organizations_of_session(session, login.id)
         cached = CachedPrincipal(
             Principal(
                 Credential(
-                    CredentialKind.SESSION, two_factor=login.two_factor and user.has_two_factor
+                    CredentialKind.SESSION,
+                    two_factor=login.two_factor and user.has_two_factor,
+                    sso_organizations=sso_organizations,
                 ),
                 user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
                 session_key_hash=login.key_hash,

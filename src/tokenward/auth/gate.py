@@ -52,6 +52,7 @@ from tokenward.policy import (
     decide,
 )
 from tokenward.store.admission import AdmittedOrganization, claim_issuer
+from tokenward.store.audit import record_event
 from tokenward.store.engine import Store, close_quietly
 from tokenward.store.gatekeeping import find_project
 from tokenward.store.ids import parse_id
@@ -59,7 +60,9 @@ from tokenward.store.tables import Organization, Project
 
 __all__ = [
     "ACCESS_ATTRIBUTE",
+    "BREAK_GLASS_KEY",
     "REQUIREMENT_ATTRIBUTE",
+    "SSO_HEADER",
     "Access",
     "OrganizationContext",
     "ProjectContext",
@@ -79,6 +82,9 @@ __all__ = [
 ]
 
 Access = Literal["public", "user", "organization"]
+SSO_HEADER = "Tokenward-SSO"
+# Set on a request an owner's password session made as break-glass (pages say so in red).
+BREAK_GLASS_KEY = "tokenward.sso_break_glass"
 ACCESS_ATTRIBUTE = "__tokenward_access__"
 # What a gated route asks of the rule before any refinement (read by the fuzz tests' oracle).
 REQUIREMENT_ATTRIBUTE = "__tokenward_requirement__"
@@ -197,13 +203,21 @@ def policy_of(
         personal_token_max_lifetime_days=organization.personal_token_max_lifetime_days,
         require_2fa=organization.require_2fa,
         revoked_personal_tokens=revoked_personal_tokens,
+        require_sso=bool(organization.require_sso),
     )
 
 
 def raise_for(decision: Decision) -> None:
     if not decision.allowed:
         assert decision.code is not None
-        raise ApiError(decision.status, decision.code, decision.message, decision.extra)
+        headers = None
+        authorize_url = decision.extra.get("authorizeUrl")
+        if authorize_url is not None:
+            # Clients that drop bodies still learn where to authorize the token.
+            headers = {SSO_HEADER: f"required; url={authorize_url}"}
+        raise ApiError(
+            decision.status, decision.code, decision.message, decision.extra, headers=headers
+        )
 
 
 def _role(stored: str | None) -> Role | None:
@@ -281,11 +295,32 @@ async def _admit(
         principal, organization.id if organization is not None else None, decision
     )
     raise_for(decision)
+    if decision.break_glass and organization is not None:
+        await _audit_break_glass(request, db, principal, organization.id)
     if decision.report_only is not None:
         request.scope.setdefault("state", {})[REPORT_ONLY_KEY] = decision.report_only
     assert organization is not None
     admitted = _admit_organization(organization.id, organization.slug)
     return organization, admitted, role, decision.scopes
+
+
+async def _audit_break_glass(
+    request: Request, db: AsyncSession, principal: Principal, organization_id: int
+) -> None:
+    """An owner reached SSO or security settings without SSO: each such request is audited."""
+    assert principal.user is not None
+    record_event(
+        db,
+        organization_id=organization_id,
+        event="sso.break-glass",
+        actor_type="user",
+        actor_id=str(principal.user.id),
+        actor_name=principal.user.display_name,
+        ip_address=client_ip(request),
+        data={"method": request.method, "path": request.url.path},
+    )
+    await db.commit()
+    request.scope.setdefault("state", {})[BREAK_GLASS_KEY] = True
 
 
 def organization_access(
@@ -295,9 +330,16 @@ def organization_access(
     minimum_role: Role | None = None,
     refine: Refinement | None = None,
     organization_token_only: bool = False,
+    sso_break_glass: bool = False,
 ) -> Any:
     """A route under ``/organizations/{org}/``. Returns an ``OrganizationContext``."""
-    requirement = Requirement(scope, session_only, minimum_role, organization_token_only)
+    requirement = Requirement(
+        scope,
+        session_only,
+        minimum_role,
+        organization_token_only=organization_token_only,
+        sso_break_glass=sso_break_glass,
+    )
 
     async def organization_gate(
         request: Request, org: str, db: AsyncSession = Depends(database)

@@ -39,6 +39,11 @@ __all__ = [
     "PersonalTokenRevocation",
     "Project",
     "ScimUser",
+    "SsoConfiguration",
+    "SsoIdentity",
+    "SsoLoginAttempt",
+    "SsoSessionSignIn",
+    "SsoTokenAuthorization",
     "User",
     "utcnow",
 ]
@@ -136,6 +141,7 @@ class Organization(Base):
     personal_token_max_lifetime_days: Mapped[int | None] = mapped_column(Integer)
     require_2fa: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    require_sso: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class Membership(Base):
@@ -301,3 +307,98 @@ class ScimUser(Base):
     attributes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SsoConfiguration(Base):
+    """An organization's OpenID Connect identity provider. The client secret is never shown."""
+
+    __tablename__ = "sso_configurations"
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), unique=True
+    )
+    issuer: Mapped[str] = mapped_column(String(500))
+    client_id: Mapped[str] = mapped_column(String(255))
+    client_secret: Mapped[str] = mapped_column(Text)
+    allowed_domains: Mapped[str] = mapped_column(Text, default="")  # space-separated
+    auto_provision: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def __repr__(self) -> str:
+        return f"SsoConfiguration(id={self.id}, issuer={self.issuer!r})"
+
+
+class SsoIdentity(Base):
+    """A person at an organization's identity provider (issuer + subject), linked to a user."""
+
+    __tablename__ = "sso_identities"
+    __table_args__ = (UniqueConstraint("organization_id", "issuer", "subject"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    issuer: Mapped[str] = mapped_column(String(500))
+    subject: Mapped[str] = mapped_column(String(255))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SsoLoginAttempt(Base):
+    """A sign-in sent to the identity provider and not yet back. Used once, then deleted.
+
+    Only the state's SHA-256 is kept; nonce and PKCE verifier live for a few minutes.
+    """
+
+    __tablename__ = "sso_login_attempts"
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    state_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    nonce: Mapped[str] = mapped_column(String(100))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    next_path: Mapped[str | None] = mapped_column(String(500))
+    # Set when the flow authorizes a personal token of this user for the organization.
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    token_id: Mapped[int | None] = mapped_column(
+        ForeignKey("personal_tokens.id", ondelete="CASCADE")
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class SsoSessionSignIn(Base):
+    """A browser session that signed in through an organization's identity provider."""
+
+    __tablename__ = "sso_session_sign_ins"
+    __table_args__ = (UniqueConstraint("login_session_id", "organization_id"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    login_session_id: Mapped[int] = mapped_column(
+        ForeignKey("login_sessions.id", ondelete="CASCADE")
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SsoTokenAuthorization(Base):
+    """A personal token its user authorized for one organization through an SSO flow.
+
+    Bound to the membership: when the member leaves, the authorization goes with it.
+    """
+
+    __tablename__ = "sso_token_authorizations"
+    __table_args__ = (UniqueConstraint("organization_id", "token_id"),)
+
+    id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="CASCADE"))
+    token_id: Mapped[int] = mapped_column(
+        ForeignKey("personal_tokens.id", ondelete="CASCADE"), index=True
+    )
+    membership_id: Mapped[int] = mapped_column(
+        ForeignKey("memberships.id", ondelete="CASCADE"), index=True
+    )
+    authorized_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -19,6 +19,7 @@ from tokenward.api.schemas import PersonalTokenCreate
 from tokenward.auth.gate import database, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
+from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.policy import ALL_SCOPES
 from tokenward.store.tables import PersonalToken, utcnow
 from tokenward.web.flash import redirect_with_flash
@@ -80,6 +81,7 @@ async def _page(
     preset, expires_on = str(shown.get("expires_in", "30")), str(shown.get("expires_on", ""))
     if preset.isdigit():
         expires_on = (today + dt.timedelta(days=int(preset))).isoformat()
+    allow_forms_to_identity_providers(request.scope)  # "Authorize through SSO"
     return render(
         request,
         "account_tokens.html",

@@ -39,7 +39,7 @@ _DRESSED = (
 )
 
 _TITLES = {
-    401: "Two-factor authentication is required",
+    401: "Two-factor authentication or SSO is required",
     403: "You do not have access to this",
     404: "Page not found",
     405: "This page cannot be used that way",
@@ -84,6 +84,12 @@ def _dressed(json_handler: Handler) -> Callable[[Request, Exception], Awaitable[
             # Other 401s (2fa-required) would only send a signed-in person round in a circle.
             back = request.url.path if request.method == "GET" else "/organizations/"
             return RedirectResponse(login_url(back), status_code=303)
+        if code == "sso-required" and request.method == "GET":
+            # Through the organization's identity provider, and back to this page.
+            login = str(detail.get("extra", {}).get("loginUrl", "/organizations/"))
+            return RedirectResponse(
+                login + "?next=" + quote(request.url.path, safe="/"), status_code=303
+            )
         retry_after = response.headers.get("retry-after")
         return render(
             request,

@@ -36,6 +36,7 @@ STANDING_WORDS = {
     "revoked-here": "revoked here",
     "2fa-required": "two-factor required",
     "not-a-member": "no longer a member",
+    "sso-unauthorized": "not authorized through SSO",
 }
 
 

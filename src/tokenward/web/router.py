@@ -10,12 +10,14 @@ from tokenward.web import (
     audit_log,
     invitations,
     members,
+    organization_sso,
     organization_tokens,
     organizations,
     personal_token_inventory,
     projects,
     security,
     sign_in,
+    sso,
 )
 
 __all__ = ["page_router"]
@@ -27,11 +29,13 @@ for module in (
     account_security,
     organizations,
     security,
+    organization_sso,
     personal_token_inventory,
     members,
     organization_tokens,
     projects,
     audit_log,
     invitations,
+    sso,
 ):
     page_router.include_router(module.router)

@@ -14,7 +14,12 @@ from tokenward.actions.members import members_of
 from tokenward.actions.organization_rules import check_rules_change
 from tokenward.actions.organizations import update_organization
 from tokenward.api.schemas import SettingsUpdate
-from tokenward.auth.gate import OrganizationContext, organization_access, policy_of
+from tokenward.auth.gate import (
+    BREAK_GLASS_KEY,
+    OrganizationContext,
+    organization_access,
+    policy_of,
+)
 from tokenward.errors import ApiError
 from tokenward.policy import OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.tables import Membership, PersonalToken, User, utcnow
@@ -46,7 +51,9 @@ from tokenward.web.rules_words import (
 router = APIRouter(include_in_schema=False)
 
 # The API's rule for changing security settings (see api.organizations), asked of ``decide``.
-CHANGE_SETTINGS = Requirement("org:write", session_only=True, minimum_role=Role.OWNER)
+CHANGE_SETTINGS = Requirement(
+    "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
+)
 
 
 def can_change(context: OrganizationContext) -> bool:
@@ -131,6 +138,7 @@ async def _page(
             "window_days": WINDOW_DAYS,
             "standing_words": STANDING_WORDS,
             "values": values or RulesForm.of(proposal or current),
+            "break_glass": request.scope.get("state", {}).get(BREAK_GLASS_KEY, False),
             **error_context(error, prefix="settings."),
         },
         status_code=status_for(error),
@@ -168,7 +176,9 @@ SEES_USAGE = Requirement("member:admin", minimum_role=Role.MANAGER)
 @router.get("/settings/{org}/security/")
 async def security(
     request: Request,
-    context: OrganizationContext = organization_access("org:read", session_only=True),
+    context: OrganizationContext = organization_access(
+        "org:read", session_only=True, sso_break_glass=True
+    ),
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -178,7 +188,7 @@ async def save(
     request: Request,
     form: FormData = Depends(checked_form),
     context: OrganizationContext = organization_access(
-        "org:write", session_only=True, minimum_role=Role.OWNER
+        "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
     ),
 ) -> Response:
     sent = RulesForm(

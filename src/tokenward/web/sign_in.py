@@ -17,6 +17,7 @@ from tokenward.api.schemas import LoginRequest
 from tokenward.auth.gate import client_ip, database, public, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
+from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
@@ -74,6 +75,7 @@ def _login_page(
 ) -> HTMLResponse:
     """The form; with ``proof`` it is the second step, asking only for the code."""
     nonce, signed = issue_login_token(request)
+    allow_forms_to_identity_providers(request.scope)  # "Sign in with SSO"
     response = render(
         request,
         "login.html",
