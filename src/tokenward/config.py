@@ -88,7 +88,7 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
 class ThrottleLimits:
     """How many failed attempts a window allows (docs/operations.md)."""
 
-    per_address: int = 30  # failed sign-ins from one client address
+    per_address: int | None = 30  # failed sign-ins from one client address (None: not counted)
     per_email: int = 10  # failed sign-ins for one email
     per_user: int = 10  # wrong second-factor codes of one signed-in user
     window_seconds: float = 300.0

@@ -60,7 +60,7 @@ class LoginThrottle:
 
     async def reserve_sign_in(self, address: str | None, email: str) -> Reservation:
         keys = [(_key("email", email.strip().lower()), self.limits.per_email)]
-        if address:
+        if address and self.limits.per_address is not None:
             keys.append((_key("address", address), self.limits.per_address))
         return await self._reserve(keys, "failed sign-in attempts")
 

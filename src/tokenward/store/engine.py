@@ -78,8 +78,7 @@ def _owner_only(database_url: str) -> None:
     SQLite gives the ``-wal`` and ``-shm`` files the database file's mode when it creates them;
     files left readable by an earlier version are tightened, and the log says so."""
     path = Path(database_url.split(":///", 1)[1])
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
+    if not path.exists() and path.parent.is_dir():  # a missing directory stays an outage (503)
         with contextlib.suppress(FileExistsError):  # another process was first
             os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
     for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
