@@ -44,7 +44,9 @@ async def _create_user(database_url: str, email: str) -> None:
         await store.close()
 
 
-def owner_with_token(database_url: str, server_url: str) -> Owner:
+def owner_with_token(
+    database_url: str, server_url: str, scopes: tuple[str, ...] = ("org:read",)
+) -> Owner:
     email = f"owner-{uuid.uuid4().hex[:8]}@bench.example"
     asyncio.run(_create_user(database_url, email))
     session = httpx.Client(base_url=server_url, timeout=30)
@@ -53,7 +55,7 @@ def owner_with_token(database_url: str, server_url: str) -> Owner:
     session.headers["X-CSRF-Token"] = login.json()["csrf_token"]
     slug = f"bench-{uuid.uuid4().hex[:8]}"
     session.post("/api/0/organizations/", json={"slug": slug, "name": "Bench"}).raise_for_status()
-    minted = session.post("/api/0/users/me/tokens/", json={"name": "bench", "scopes": ["org:read"]})
+    minted = session.post("/api/0/users/me/tokens/", json={"name": "bench", "scopes": list(scopes)})
     minted.raise_for_status()
     return Owner(session, slug, minted.json()["token"])
 
