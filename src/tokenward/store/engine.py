@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from tokenward.store.sqlite_driver import one_crossing_dbapi
+
 __all__ = ["Store", "close_quietly", "create_engine_for"]
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
@@ -42,7 +44,12 @@ def create_engine_for(database_url: str) -> AsyncEngine:
         # One connection per process: SQLite has one writer anyway, and serializing in-process
         # means concurrent requests queue here instead of failing with "database is locked".
         engine = create_async_engine(
-            database_url, pool_size=1, max_overflow=0, pool_timeout=30, pool_pre_ping=False
+            database_url,
+            pool_size=1,
+            max_overflow=0,
+            pool_timeout=30,
+            pool_pre_ping=False,
+            module=one_crossing_dbapi(),
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "begin", _begin_immediate)
