@@ -31,6 +31,7 @@ from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
 from tokenward.notices.sender import OutboxSender, SmtpSettings
 from tokenward.store.engine import Store
+from tokenward.store.health import StoreHealth
 from tokenward.web import install_web
 
 __all__ = ["create_app"]
@@ -71,6 +72,8 @@ def create_app(settings: Settings) -> FastAPI:
     coherence = Coherence(caches, metrics, settings.database_url)
     store = Store(settings.database_url, session_info={COHERENCE_KEY: coherence})
     coherence.watch(store.engine)
+    health = StoreHealth(store)
+    health.watch()
     cookies = SessionCookies(settings.secret_key)
     usage = UsageRecorder(store, metrics, settings.usage_flush_seconds)
     smtp = (
@@ -98,6 +101,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.health = health
     app.state.cookies = cookies
     app.state.login_throttle = LoginThrottle()
     app.state.metrics = metrics
