@@ -91,6 +91,7 @@ def create_app(settings: Settings) -> FastAPI:
         await coherence.stop()
         await usage.stop()  # the last batch is written before the store closes
         await store.close()
+        metrics.close()
 
     app = FastAPI(
         title="Tokenward",

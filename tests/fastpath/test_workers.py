@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from tests.fastpath.conftest import PROPAGATION_BOUND
 from tests.support import World, error_code, free_port
@@ -47,7 +48,7 @@ def workers(postgres_url: str, secret: str, tmp_path: Path) -> Iterator[str]:
 
 
 def _wait_until_listening(url: str, process: subprocess.Popen[bytes]) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # two interpreters starting on a busy machine
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise AssertionError(process.stderr.read().decode() if process.stderr else "exited")
@@ -96,3 +97,27 @@ def test_several_workers_are_refused_on_sqlite(
         main(["serve", "--workers", "2", "--no-migrate"])
     assert "needs PostgreSQL" in str(refused.value.code)
     assert not (tmp_path / "one.db").exists()  # refused before touching anything
+
+
+def _allowed_decisions(url: str) -> float:
+    """``tokenward_decisions_total{outcome="allowed"}`` from one scrape, on a new connection."""
+    with httpx.Client(timeout=10) as fresh:
+        text = fresh.get(f"{url}/metrics").text
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "tokenward_decisions_total" and sample.labels["outcome"] == "allowed":
+                total += sample.value
+    return total
+
+
+def test_one_metrics_scrape_counts_every_worker(world_a: World, workers: str) -> None:
+    owner = world_a.session("Owner")
+    slug = world_a.organization(owner)
+    headers = {"Authorization": f"Bearer {world_a.personal_token(owner, ['org:read'])}"}
+    requests = 30
+    for _ in range(requests):  # each on a new connection, so both workers answer some
+        with httpx.Client(headers=headers, timeout=10) as fresh:
+            assert fresh.get(f"{workers}/api/0/organizations/{slug}/").status_code == 200
+    # Whichever worker answers the scrape, it reports all of them.
+    assert [_allowed_decisions(workers) for _ in range(8)] == [requests] * 8
