@@ -3,7 +3,9 @@
 Sizes come from the environment so the same code runs in seconds in the test suite:
 TOKENWARD_BENCH_TOKENS (1,000,000), TOKENWARD_BENCH_ORGS (100,000), TOKENWARD_BENCH_SECONDS (5),
 TOKENWARD_BENCH_FLIPS (100), TOKENWARD_BENCH_REQUESTS (10,000), TOKENWARD_BENCH_FLUSH_SECONDS (3,
-the shipped usage batch interval).
+the shipped usage batch interval), TOKENWARD_BENCH_ROUNDS (2, alternations of the compared servers),
+TOKENWARD_BENCH_SCALE_TOKENS (100,000), TOKENWARD_BENCH_PRINCIPALS (100,000, cached for the
+memory figure).
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ import sys
 import uuid
 from collections.abc import Mapping
 
+from bench.end_to_end import end_to_end
 from bench.environment import temporary_database
 from bench.figures import Figure, cold_path, gate_cost, propagation, usage_writes
+from bench.scale import principal_memory, token_scale
 
 __all__ = ["main"]
 
@@ -35,9 +39,11 @@ def _table(figures: list[Figure]) -> str:
 def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
     env = os.environ if environ is None else environ
     secret = "bench-" + uuid.uuid4().hex
-    figures: list[Figure] = []
+    seconds = _size(env, "SECONDS", 5)
+    rounds = int(_size(env, "ROUNDS", 2))
+    figures: list[Figure] = [end_to_end(secret, seconds=seconds, rounds=rounds)]
     with temporary_database() as url:
-        figures.append(gate_cost(url, secret, seconds=_size(env, "SECONDS", 5)))
+        figures.append(gate_cost(url, secret, seconds=seconds, rounds=rounds))
         figures.append(propagation(url, secret, flips=int(_size(env, "FLIPS", 100))))
         figures.append(
             usage_writes(
@@ -49,7 +55,7 @@ def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
         )
     with temporary_database() as url:
         figures.insert(
-            1,
+            2,
             cold_path(
                 url,
                 secret,
@@ -57,6 +63,17 @@ def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
                 organizations=int(_size(env, "ORGS", 100_000)),
             ),
         )
+    principals = int(_size(env, "PRINCIPALS", 100_000))
+    figures.insert(
+        3,
+        token_scale(
+            secret,
+            tokens=int(_size(env, "SCALE_TOKENS", 100_000)),
+            seconds=seconds,
+            rounds=rounds,
+        ),
+    )
+    figures.insert(4, principal_memory(principals, max_entries=principals))
     print(_table(figures))
     print()
     for figure in figures:

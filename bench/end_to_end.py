@@ -13,9 +13,9 @@ from bench.environment import ADMIN_URL, serve, temporary_database, temporary_sq
 from bench.figures import GATED, Figure
 from bench.load import rate
 from bench.peer import ensure_peer, peer_database, seed_peer, serve_peer
-from bench.seed import owner_with_token
+from bench.seed import Owner, owner_with_token
 
-__all__ = ["PROJECTS", "end_to_end"]
+__all__ = ["PROJECTS", "end_to_end", "owner_with_projects"]
 
 PROJECTS = 3
 GOAL = 5.0
@@ -27,31 +27,36 @@ def _tokenward_database(backend: str) -> Iterator[str]:
         yield url
 
 
+def owner_with_projects(database_url: str, server_url: str) -> Owner:
+    """An owner, an organization with ``PROJECTS`` projects and a token that may read them."""
+    owner = owner_with_token(database_url, server_url, ("org:read", "project:read"))
+    for index in range(PROJECTS):
+        owner.session.post(
+            f"/api/0/organizations/{owner.slug}/projects/",
+            json={"slug": f"p{index}", "name": f"Project {index}"},
+        ).raise_for_status()
+    owner.session.close()
+    return owner
+
+
 def _best_of_both(backend: str, secret: str, seconds: float, rounds: int) -> tuple[float, float]:
     ensure_peer()
     with (
         _tokenward_database(backend) as url,
         tempfile.TemporaryDirectory(prefix="tokenward-peer-") as directory,
         peer_database(backend, ADMIN_URL, Path(directory)) as peer_env,
+        serve(GATED, url, secret) as server,
     ):
-        with serve(GATED, url, secret) as server:
-            owner = owner_with_token(url, server.url, ("org:read", "project:read"))
-            for index in range(PROJECTS):
-                owner.session.post(
-                    f"/api/0/organizations/{owner.slug}/projects/",
-                    json={"slug": f"p{index}", "name": f"Project {index}"},
-                ).raise_for_status()
-            owner.session.close()
-        peer_token = seed_peer(peer_env, owner.slug, PROJECTS)
-        path = f"/api/0/organizations/{owner.slug}/projects/"
-        ours = theirs = 0.0
-        for _ in range(rounds):  # alternate, keep each side's best: the machine's noise hits both
-            with serve(GATED, url, secret) as server:
-                rate(server.url + path, owner.bearer, seconds=1)  # warm caches and connections
-                ours = max(ours, rate(server.url + path, owner.bearer, seconds=seconds))
-            with serve_peer(peer_env, peer_token) as peer:
-                rate(peer.url + path, peer.authorization, seconds=1)
-                theirs = max(theirs, rate(peer.url + path, peer.authorization, seconds=seconds))
+        owner = owner_with_projects(url, server.url)
+        with serve_peer(peer_env, seed_peer(peer_env, owner.slug, PROJECTS)) as peer:
+            path = f"/api/0/organizations/{owner.slug}/projects/"
+            ours_url, theirs_url = server.url + path, peer.url + path
+            rate(ours_url, owner.bearer, seconds=1)  # warm caches and connections
+            rate(theirs_url, peer.authorization, seconds=1)
+            ours = theirs = 0.0
+            for _ in range(rounds):  # alternate, keep each side's best: noise hits both
+                ours = max(ours, rate(ours_url, owner.bearer, seconds=seconds))
+                theirs = max(theirs, rate(theirs_url, peer.authorization, seconds=seconds))
     return ours, theirs
 
 
