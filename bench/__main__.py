@@ -1,11 +1,11 @@
-"""``make bench``: the fast path's four figures, each a ratio or bound measured in one run.
+"""``make bench``: the fast path's figures, each a ratio or bound measured in one run.
 
 Sizes come from the environment so the same code runs in seconds in the test suite:
 TOKENWARD_BENCH_TOKENS (1,000,000), TOKENWARD_BENCH_ORGS (100,000), TOKENWARD_BENCH_SECONDS (5),
 TOKENWARD_BENCH_FLIPS (100), TOKENWARD_BENCH_REQUESTS (10,000), TOKENWARD_BENCH_FLUSH_SECONDS (3,
 the shipped usage batch interval), TOKENWARD_BENCH_ROUNDS (2, alternations of the compared servers),
 TOKENWARD_BENCH_SCALE_TOKENS (100,000), TOKENWARD_BENCH_PRINCIPALS (100,000, cached for the
-memory figure).
+memory figure), TOKENWARD_BENCH_FLOOD_REQUESTS (300).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ from bench.end_to_end import end_to_end
 from bench.environment import temporary_database
 from bench.figures import Figure, cold_path, gate_cost, propagation, usage_writes
 from bench.scale import principal_memory, token_scale
+from bench.sign_in_flood import sign_in_flood
 
 __all__ = ["main"]
 
@@ -53,6 +54,7 @@ def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
                 flush_seconds=_size(env, "FLUSH_SECONDS", 3.0),
             )
         )
+        figures.append(sign_in_flood(url, secret, requests=int(_size(env, "FLOOD_REQUESTS", 300))))
     with temporary_database() as url:
         figures.insert(
             2,

@@ -14,6 +14,7 @@ class TcpProxy:
         self.port = 0
         self._connections: set[socket.socket] = set()
         self._lock = threading.Lock()
+        self._silent = threading.Event()
 
     def start(self) -> TcpProxy:
         listener = socket.socket()
@@ -45,7 +46,8 @@ class TcpProxy:
     def _pump(self, source: socket.socket, target: socket.socket) -> None:
         try:
             while data := source.recv(65536):
-                target.sendall(data)
+                if not self._silent.is_set():
+                    target.sendall(data)
         except OSError:
             pass
         finally:
@@ -74,3 +76,11 @@ class TcpProxy:
 
     def restore(self) -> None:
         self.start()
+
+    def go_silent(self) -> None:
+        """Drop every byte from now on but keep the connections open: a network that died
+        without a word, which only a timeout can notice."""
+        self._silent.set()
+
+    def speak_again(self) -> None:
+        self._silent.clear()

@@ -25,6 +25,7 @@ from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
+from tokenward.http.before_response import BeforeResponseMiddleware
 from tokenward.http.body_limit import BodyLimitMiddleware
 from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
@@ -104,7 +105,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.store = store
     app.state.health = health
     app.state.cookies = cookies
-    app.state.login_throttle = LoginThrottle()
+    app.state.login_throttle = LoginThrottle(store, settings.throttle_limits)
     app.state.metrics = metrics
     app.state.caches = caches
     app.state.coherence = coherence
@@ -115,11 +116,17 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(api_router)
     app.include_router(metrics_router)
     install_web(app)  # pages, static files, HTML error pages for non-API paths
-    # Added last runs first: headers and the size limit wrap everything, authentication after.
+    # Added last runs first: headers and the body limits wrap everything (the body is read in
+    # full before anything touches the store), authentication after.
+    app.add_middleware(BeforeResponseMiddleware)
     app.add_middleware(
         AuthenticationMiddleware, authenticator=Authenticator(store, cookies, caches, usage)
     )
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodyLimitMiddleware,
+        max_bytes=settings.max_body_bytes,
+        timeout_seconds=settings.body_timeout_seconds,
+    )
     app.add_middleware(ReportOnlyMiddleware)
     app.add_middleware(SecurityHeadersMiddleware)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

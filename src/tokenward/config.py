@@ -7,7 +7,7 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ConfigurationError", "Settings", "normalize_database_url"]
+__all__ = ["ConfigurationError", "Settings", "ThrottleLimits", "normalize_database_url"]
 
 DEFAULT_DATABASE_URL = "sqlite:///./tokenward.db"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"
@@ -85,12 +85,26 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
 
 
 @dataclass(frozen=True)
+class ThrottleLimits:
+    """How many failed attempts a window allows (docs/operations.md)."""
+
+    per_address: int = 30  # failed sign-ins from one client address
+    per_email: int = 10  # failed sign-ins for one email
+    per_user: int = 10  # wrong second-factor codes of one signed-in user
+    window_seconds: float = 300.0
+
+
+@dataclass(frozen=True)
 class Settings:
     database_url: str
     secret_key: str
     cookie_secure: bool = False
     session_max_age_seconds: int = 14 * 24 * 3600
     max_body_bytes: int = 1024 * 1024
+    # A request body not all there within this time is answered 408 (docs/operations.md).
+    body_timeout_seconds: float = 10.0
+    # Guessing limits: failed sign-ins per email and per address, wrong codes per user, per window.
+    throttle_limits: ThrottleLimits = ThrottleLimits()
     # The fast path (docs/operations.md): cache bounds and TTL backstop, usage batch interval.
     cache_ttl_seconds: float = 5.0
     cache_max_entries: int = 100_000
@@ -132,4 +146,11 @@ class Settings:
             email_from=env.get("TOKENWARD_EMAIL_FROM") or "Tokenward <tokenward@localhost>",
             base_url=(env.get("TOKENWARD_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             outbox_interval_seconds=_number(env, "TOKENWARD_OUTBOX_INTERVAL_SECONDS", 5.0),
+            body_timeout_seconds=_number(env, "TOKENWARD_BODY_TIMEOUT_SECONDS", 10.0),
+            throttle_limits=ThrottleLimits(
+                per_address=int(_number(env, "TOKENWARD_SIGN_IN_LIMIT_PER_ADDRESS", 30)),
+                per_email=int(_number(env, "TOKENWARD_SIGN_IN_LIMIT_PER_EMAIL", 10)),
+                per_user=int(_number(env, "TOKENWARD_CODE_LIMIT_PER_USER", 10)),
+                window_seconds=_number(env, "TOKENWARD_ATTEMPT_WINDOW_SECONDS", 300.0),
+            ),
         )

@@ -19,6 +19,7 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
             "TOKENWARD_BENCH_ROUNDS": "1",
             "TOKENWARD_BENCH_SCALE_TOKENS": "200",
             "TOKENWARD_BENCH_PRINCIPALS": "500",
+            "TOKENWARD_BENCH_FLOOD_REQUESTS": "20",
         }
     )
     assert [figure.name for figure in figures] == [
@@ -29,7 +30,8 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
         "memory",
         "propagation",
         "usage-writes",
+        "sign-in-flood",
     ]
-    summary = capsys.readouterr().out.strip().splitlines()[-7:]
+    summary = capsys.readouterr().out.strip().splitlines()[-len(figures) :]
     assert [line.split(":")[0] for line in summary] == [figure.name for figure in figures]
     assert all("goal" in line for line in summary)

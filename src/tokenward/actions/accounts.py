@@ -16,7 +16,12 @@ from tokenward.auth.coherence import commit_changes
 from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.errors import ApiError
-from tokenward.passwords import hash_password, needs_rehash, verify_password
+from tokenward.passwords import (
+    check_password,
+    hash_password,
+    hash_password_off_loop,
+    needs_rehash,
+)
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import LoginSession, PersonalToken, User, utcnow
 
@@ -73,38 +78,33 @@ async def start_session(
     throttle: LoginThrottle,
     code: str | None = None,
 ) -> tuple[User, str]:
-    """Check the password and open a session; returns the user and the new session key."""
+    """Check the password and open a session; returns the user and the new session key.
+
+    The attempt is counted before anything is checked (``throttle``) and given back once it
+    succeeds. No transaction is open while the password is hashed."""
     email = normalize_email(email)
-    wait = throttle.retry_after(ip_address, email)
-    if wait is not None:
-        log.warning("login throttled from %s", ip_address)
-        raise ApiError(
-            429,
-            "rate-limited",
-            f"Too many failed sign-in attempts; try again in {wait} seconds.",
-            {"retry_after": wait},
-            headers={"Retry-After": str(wait)},
-        )
+    reservation = await throttle.reserve_sign_in(ip_address, email)
     user = await db.scalar(select(User).where(User.email == email))
-    if not verify_password(user.password_hash if user else None, password) or user is None:
-        throttle.record_failure(ip_address, email)
+    await db.commit()  # end the read: the connection goes back to the pool while hashing
+    if not await check_password(user.password_hash if user else None, password) or user is None:
         # Only a known account's address is logged: what was typed may be a pasted password.
         who = f"user {user.id} ({user.email})" if user is not None else "an unknown email"
         log.warning("failed login for %s from %s", who, ip_address)
         raise ApiError(401, "invalid-credentials", "The email or password is not correct.")
     if user.has_two_factor and not consume_code(user, user.totp_secret, code):
         if not code:
+            await throttle.give_back(reservation)  # the password was right; the code comes next
             raise ApiError(
                 401,
                 "2fa-code-required",
                 "Two-factor authentication is on: send the code from your authenticator app "
                 "as 'code'.",
             )
-        throttle.record_failure(ip_address, email)
         log.warning("failed two-factor code for user %s from %s", user.id, ip_address)
         raise ApiError(401, "invalid-2fa-code", "The authenticator code is not correct.")
+    await throttle.give_back(reservation)
     if needs_rehash(user.password_hash):
-        user.password_hash = hash_password(password)
+        user.password_hash = await hash_password_off_loop(password)
     key = cookies.new_key()
     now = utcnow()
     db.add(

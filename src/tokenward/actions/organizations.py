@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any
 
 from sqlalchemy import select
@@ -92,13 +93,18 @@ async def visible_organizations(
         )
         revoked_in = set((await db.scalars(cut_off)).all())
     token = frozenset({str(principal.token_id)})
+    with_two_factor = dataclasses.replace(principal.credential, two_factor=True)
     visible = []
     for org, role in rows:
         policy = policy_of(org, token if org.id in revoked_in else frozenset())
         decision = decide(principal.credential, policy, role, Requirement())
-        # A member who still needs a second factor sees the organization, and learns why
-        # on entering it; what the credential may never use here is not listed.
-        if decision.allowed or decision.code == "2fa-required":
+        # A member who still needs a second factor sees the organization, and learns why on
+        # entering it; what the credential may never use here (its personal-token rules, asked
+        # as if the second factor were there) is not listed.
+        if decision.allowed or (
+            decision.code == "2fa-required"
+            and decide(with_two_factor, policy, role, Requirement()).allowed
+        ):
             visible.append((org, role))
     return visible
 

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.accounts import end_session, start_session
 from tokenward.api.bodies import body_schema, parse_body, require_json_content_type
+from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.presenters import user_out
 from tokenward.api.schemas import LoginOut, LoginRequest, UserOut
@@ -50,7 +51,7 @@ def clear_session_cookie(request: Request, response: Response) -> None:
     response_model=LoginOut,
     responses=errors(400, 401, 429),
     openapi_extra=body_schema(LoginRequest),
-    dependencies=[public()],
+    dependencies=[public(), NO_STORE],
 )
 async def login(
     request: Request, response: Response, db: AsyncSession = Depends(database)
@@ -73,7 +74,12 @@ async def login(
     return LoginOut(user=user_out(user), csrf_token=cookies.csrf_token(key))
 
 
-@router.get("/session/", response_model=LoginOut, responses=errors(*AUTHENTICATED))
+@router.get(
+    "/session/",
+    response_model=LoginOut,
+    responses=errors(*AUTHENTICATED),
+    dependencies=[NO_STORE],
+)
 async def current_session(principal: Principal = user_level(session_only=True)) -> LoginOut:
     """The signed-in user and the session's CSRF token (for pages that call the API)."""
     assert principal.user is not None and principal.csrf_token is not None

@@ -10,6 +10,7 @@ from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
 from tokenward.errors import ApiError
+from tokenward.http.json_depth import MAX_JSON_DEPTH, too_deep
 
 __all__ = ["body_schema", "parse_body", "validation_errors"]
 
@@ -72,6 +73,10 @@ async def parse_body(request: Request, model: type[Model]) -> Model:
         raise invalid_request(
             [{"field": "body", "message": "The body is not valid JSON."}]
         ) from None
+    if too_deep(data):
+        raise invalid_request(
+            [{"field": "body", "message": f"The body nests deeper than {MAX_JSON_DEPTH} levels."}]
+        )
     if not isinstance(data, dict):
         raise invalid_request([{"field": "body", "message": "The body must be a JSON object."}])
     if _has_nul(data):

@@ -10,6 +10,7 @@ from tokenward.actions.organization_tokens import (
     revoke_organization_token,
 )
 from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import organization_token_out
@@ -42,6 +43,7 @@ async def list_tokens(
     response_model=OrganizationTokenCreated,
     responses=errors(400, *GATED),
     openapi_extra=body_schema(OrganizationTokenCreate),
+    dependencies=[NO_STORE],
 )
 async def create_token(
     request: Request,

@@ -7,14 +7,21 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.two_factor import begin_enrolment, confirm_enrolment, remove_two_factor
 from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.schemas import TwoFactorCode, TwoFactorSetupOut, TwoFactorStatusOut
 from tokenward.auth.gate import database, user_level
+from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.store.tables import User
 
 router = APIRouter(prefix="/api/0/users/me/2fa", tags=["two-factor"])
+
+
+def throttle_of(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle
 
 
 def _status(user: User) -> TwoFactorStatusOut:
@@ -38,6 +45,7 @@ async def status(
     status_code=201,
     response_model=TwoFactorSetupOut,
     responses=errors(409, *AUTHENTICATED),
+    dependencies=[NO_STORE],
 )
 async def setup(
     principal: Principal = user_level(session_only=True), db: AsyncSession = Depends(database)
@@ -52,7 +60,7 @@ async def setup(
 @router.post(
     "/confirm/",
     response_model=TwoFactorStatusOut,
-    responses=errors(400, *AUTHENTICATED),
+    responses=errors(400, 429, *AUTHENTICATED),
     openapi_extra=body_schema(TwoFactorCode),
 )
 async def confirm(
@@ -61,14 +69,16 @@ async def confirm(
     db: AsyncSession = Depends(database),
 ) -> TwoFactorStatusOut:
     body = await parse_body(request, TwoFactorCode)
-    user = await confirm_enrolment(db, principal.user_id, body.code)
+    user = await throttle_of(request).check_code(
+        principal.user_id, lambda: confirm_enrolment(db, principal.user_id, body.code)
+    )
     return _status(user)
 
 
 @router.post(
     "/remove/",
     response_model=TwoFactorStatusOut,
-    responses=errors(400, 409, *AUTHENTICATED),
+    responses=errors(400, 409, 429, *AUTHENTICATED),
     openapi_extra=body_schema(TwoFactorCode),
 )
 async def remove(
@@ -78,5 +88,7 @@ async def remove(
 ) -> TwoFactorStatusOut:
     """Turn two-factor off, with a current code; refused while an organization requires it."""
     body = await parse_body(request, TwoFactorCode)
-    user = await remove_two_factor(db, principal.user_id, body.code)
+    user = await throttle_of(request).check_code(
+        principal.user_id, lambda: remove_two_factor(db, principal.user_id, body.code)
+    )
     return _status(user)

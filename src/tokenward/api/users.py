@@ -11,6 +11,7 @@ from tokenward.actions.accounts import (
     revoke_personal_token,
 )
 from tokenward.api.bodies import body_schema, parse_body
+from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import personal_token_out
@@ -53,6 +54,7 @@ async def list_personal_tokens(
     response_model=PersonalTokenCreated,
     responses=errors(400, *AUTHENTICATED),
     openapi_extra=body_schema(PersonalTokenCreate),
+    dependencies=[NO_STORE],
 )
 async def create_personal_token(
     request: Request,

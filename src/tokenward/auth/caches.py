@@ -71,7 +71,9 @@ class GateCaches:
     ) -> None:
         self.ttl_seconds = ttl_seconds
         self.clock = clock  # replaceable, so a test can step past the TTL
-        self.usable = False
+        self._usable = False
+        # Set while a change listener vouches for the caches: past it, they are not used.
+        self.alive_until: float | None = None
         self.generation = 0
         self._principals: ExpiringLRU[str, CachedPrincipal] = ExpiringLRU(
             max_entries, ttl_seconds, self._now
@@ -99,6 +101,16 @@ class GateCaches:
 
     def _now(self) -> float:
         return self.clock()
+
+    @property
+    def usable(self) -> bool:
+        """Whether the caches may answer: switched on, and (with a listener) its last sign of
+        life recent enough that no change can have gone unheard for long."""
+        return self._usable and (self.alive_until is None or time.monotonic() <= self.alive_until)
+
+    @usable.setter
+    def usable(self, value: bool) -> None:
+        self._usable = value
 
     def _count(self, cache: str, found: bool) -> None:
         if not self.usable:

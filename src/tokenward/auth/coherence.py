@@ -9,6 +9,7 @@ SQLite there is one process, so the local invalidation is all there is.
 from __future__ import annotations
 
 import logging
+import time
 
 from sqlalchemy import event, func, select
 from sqlalchemy.engine import ExceptionContext
@@ -25,6 +26,10 @@ log = logging.getLogger("tokenward.coherence")
 
 # Where a store session finds this process's ``Coherence`` (``Session.info``).
 COHERENCE_KEY = "tokenward.coherence"
+# A listener that died without a word is not trusted for longer than this after it last
+# answered; it is asked several times within it, so a live one never lapses.
+LIVENESS_SECONDS = 1.0
+PING_SECONDS = 0.2
 
 
 class Coherence:
@@ -34,7 +39,7 @@ class Coherence:
         metrics: Metrics,
         database_url: str,
         *,
-        ping_seconds: float = 2.0,
+        ping_seconds: float = PING_SECONDS,
     ) -> None:
         self.caches = caches
         self.metrics = metrics
@@ -47,6 +52,7 @@ class Coherence:
                 on_notification=self._received,
                 on_connected=self._connected,
                 on_disconnected=self._disconnected,
+                on_alive=self._alive,
                 ping_seconds=ping_seconds,
             )
         else:
@@ -90,7 +96,11 @@ class Coherence:
             self.caches.invalidate(change)
             self.metrics.invalidations_local.labels(change.kind.value).inc()
 
+    def _alive(self) -> None:
+        self.caches.alive_until = time.monotonic() + LIVENESS_SECONDS
+
     def _received(self, payload: str) -> None:
+        self._alive()
         change = Change.decode(payload)
         if change is None:
             log.warning("ignored an unknown change notification")
@@ -102,6 +112,7 @@ class Coherence:
     def _connected(self) -> None:
         # Anything committed while we were not listening was not heard: start from empty.
         self.caches.flush()
+        self._alive()
         self.caches.usable = True
         self.metrics.listener_connected.set(1)
         log.info("change listener connected; caches flushed")

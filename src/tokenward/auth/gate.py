@@ -10,6 +10,7 @@ object's organization.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
@@ -22,6 +23,8 @@ from tokenward.auth.gatekeeper import Gatekeeper
 from tokenward.auth.middleware import AUTHENTICATION_KEY
 from tokenward.auth.principal import ANONYMOUS, Authentication, Principal
 from tokenward.errors import ApiError
+from tokenward.http.before_response import before_response
+from tokenward.http.json_depth import too_deep
 from tokenward.http.report_only import REPORT_ONLY_KEY
 from tokenward.policy import (
     CredentialKind,
@@ -139,11 +142,13 @@ def require_principal(request: Request) -> Principal:
 async def database(request: Request) -> AsyncIterator[AsyncSession]:
     store: Store = request.app.state.store
     session = store.session()
+    # Released before the response is sent, so a slow reader holds no store connection.
+    before_response(request.scope, functools.partial(close_quietly, session))
     try:
         yield session
     finally:
-        # Runs after the response has started: a connection that died during the request must
-        # not turn the 503 already being sent into a dropped connection.
+        # A connection that died during the request must not turn the 503 already being sent
+        # into a dropped connection: closing is quiet.
         await close_quietly(session)
 
 
@@ -174,9 +179,10 @@ def _role(stored: str | None) -> Role | None:
 
 async def _json_or_none(request: Request) -> Any:
     try:
-        return json.loads(await request.body())
+        data = json.loads(await request.body())
     except (ValueError, UnicodeDecodeError, RecursionError):
         return None
+    return None if too_deep(data) else data  # the handler refuses it with a clear 400
 
 
 def public() -> Any:

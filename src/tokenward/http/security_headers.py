@@ -1,4 +1,5 @@
-"""Headers every response carries: no framing, no sniffing, a strict Content-Security-Policy."""
+"""Headers every response carries: no framing, no sniffing, a strict Content-Security-Policy;
+and ``Cache-Control: private`` on API answers to callers with credentials."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ _HEADERS = [
     (b"cross-origin-opener-policy", b"same-origin"),
 ]
 _NAMES = {name for name, _ in _HEADERS}
+_CREDENTIALS = frozenset({b"authorization", b"cookie"})
 
 
 class SecurityHeadersMiddleware:
@@ -31,9 +33,16 @@ class SecurityHeadersMiddleware:
             await self.app(scope, receive, send)
             return
 
+        private = scope["path"].startswith("/api/") and any(
+            name in _CREDENTIALS for name, _ in scope["headers"]
+        )
+
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = [(k, v) for k, v in message.get("headers", []) if k not in _NAMES]
+                if private and not any(k == b"cache-control" for k, _ in headers):
+                    # An answer to a caller with credentials is theirs alone: no shared cache.
+                    headers.append((b"cache-control", b"private"))
                 message = {**message, "headers": headers + _HEADERS}
             await send(message)
 

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import contextlib
+import logging
+import os
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, event, text
@@ -18,11 +21,14 @@ from tokenward.store.sqlite_driver import one_crossing_dbapi
 
 __all__ = ["Store", "close_quietly", "create_engine_for"]
 
+log = logging.getLogger("tokenward.store")
+
 SQLITE_BUSY_TIMEOUT_MS = 10_000
+SQLITE_POOL_SIZE = 8
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
-    # Transactions are begun by ``_begin_immediate`` below, not implicitly by the driver.
+    # The driver begins nothing by itself: reads run in autocommit, writes begin below.
     dbapi_connection.isolation_level = None
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
@@ -32,27 +38,75 @@ def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def _begin_immediate(connection: Connection) -> None:
-    """Take the write lock when a transaction begins, not when it first writes: a transaction
-    that read and then writes can otherwise fail at once with "database is locked" when another
-    process wrote in between; waiting at BEGIN honours the busy timeout instead."""
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+_READ_STATEMENTS = ("SELECT", "PRAGMA", "EXPLAIN")
+
+
+def _writes(statement: str, context: Any) -> bool:
+    """Whether a statement needs the write lock: anything but a plain read. ``FOR UPDATE`` (which
+    SQLite does not spell) asks for it too, so a locked read on PostgreSQL is one here."""
+    compiled = getattr(context, "compiled", None)
+    compiled_statement = getattr(compiled, "statement", None)
+    if getattr(compiled_statement, "_for_update_arg", None) is not None:
+        return True
+    return not statement.lstrip().upper().startswith(_READ_STATEMENTS)
+
+
+def _in_transaction(dbapi_connection: Any) -> bool:
+    driver_connection = getattr(dbapi_connection, "driver_connection", dbapi_connection)
+    return bool(getattr(driver_connection, "in_transaction", False))
+
+
+def _begin_immediate_before_writing(
+    connection: Connection,
+    cursor: Any,
+    statement: str,
+    _parameters: Any,
+    context: Any,
+    _executemany: bool,
+) -> None:
+    """Reads take no lock: each runs on its own in WAL mode, beside any writer. The first write of
+    a transaction takes the write lock with ``BEGIN IMMEDIATE``, which waits for the busy timeout;
+    no read snapshot is open at that point, so it cannot fail with a stale one ("database is
+    locked" at once). Reads before the first write see each its latest commit, as under
+    PostgreSQL's READ COMMITTED; from the first write on, the transaction is serial."""
+    dbapi_connection = connection.connection.dbapi_connection
+    if _in_transaction(dbapi_connection) or not _writes(statement, context):
+        return
+    cursor.execute("BEGIN IMMEDIATE")
+
+
+def _owner_only(database_url: str) -> None:
+    """The database holds TOTP secrets: readable by its owner only, like the key file beside it.
+    SQLite gives the ``-wal`` and ``-shm`` files the database file's mode when it creates them;
+    files left readable by an earlier version are tightened, and the log says so."""
+    path = Path(database_url.split(":///", 1)[1])
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(FileExistsError):  # another process was first
+            os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    for file in (path, path.with_name(path.name + "-wal"), path.with_name(path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            if file.stat().st_mode & 0o077:
+                file.chmod(0o600)
+                log.warning("made %s readable by its owner only (it was open to others)", file)
 
 
 def create_engine_for(database_url: str) -> AsyncEngine:
     if database_url.startswith("sqlite"):
-        # One connection per process: SQLite has one writer anyway, and serializing in-process
-        # means concurrent requests queue here instead of failing with "database is locked".
+        memory = database_url.endswith(":memory:")
+        if not memory:
+            _owner_only(database_url)
+        # Several connections: readers run beside each other and beside the one writer.
         engine = create_async_engine(
             database_url,
-            pool_size=1,
+            pool_size=1 if memory else SQLITE_POOL_SIZE,
             max_overflow=0,
             pool_timeout=30,
             pool_pre_ping=False,
             module=one_crossing_dbapi(),
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
-        event.listen(engine.sync_engine, "begin", _begin_immediate)
+        event.listen(engine.sync_engine, "before_cursor_execute", _begin_immediate_before_writing)
         return engine
     # No pre-ping: it would cost a round trip per checkout. A connection found dead by a
     # statement is a disconnect error: SQLAlchemy invalidates the pool, the request answers 503

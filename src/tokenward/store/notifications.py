@@ -3,7 +3,8 @@
 ``on_connected`` runs once LISTEN is in place (so every later commit will be heard) and
 ``on_disconnected`` as soon as the connection is known to be lost: notifications sent in between
 are gone, and the owner must act as if it had missed some. A periodic ``SELECT 1`` notices a
-connection that died without the server closing it.
+connection that died without the server closing it, and each answer is reported (``on_alive``):
+the owner can bound what it trusts by the last sign of life.
 """
 
 from __future__ import annotations
@@ -38,14 +39,18 @@ class NotificationListener:
         on_notification: Callable[[str], None],
         on_connected: Callable[[], None],
         on_disconnected: Callable[[], None],
+        on_alive: Callable[[], None] = lambda: None,
         retry_seconds: float = 0.2,
         ping_seconds: float = 2.0,
+        ping_timeout_seconds: float = 2.0,
     ) -> None:
         self._dsn = dsn
         self._channel = channel
         self._on_notification = on_notification
         self._on_connected = on_connected
         self._on_disconnected = on_disconnected
+        self._on_alive = on_alive
+        self._ping_timeout_seconds = ping_timeout_seconds
         self._retry_seconds = retry_seconds
         self._ping_seconds = ping_seconds
         self._task: asyncio.Task[None] | None = None
@@ -93,7 +98,8 @@ class NotificationListener:
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(lost.wait(), self._ping_seconds)
                     break
-                await connection.fetchval("SELECT 1", timeout=self._ping_seconds)
+                await connection.fetchval("SELECT 1", timeout=self._ping_timeout_seconds)
+                self._on_alive()
         finally:
             self._connection = None
             self.connected.clear()

@@ -10,6 +10,7 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 __all__ = [
     "SLUG_PATTERN",
+    "AttemptCounter",
     "AuditLogEntry",
     "Base",
     "LoginSession",
@@ -237,3 +239,14 @@ class AuditLogEntry(Base):
     ip_address: Mapped[str | None] = mapped_column(String(45))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+class AttemptCounter(Base):
+    """Sign-in and second-factor attempts in the current window, per (hashed) email, address or
+    user: in the store, so every process counts against the same limit."""
+
+    __tablename__ = "attempt_counters"
+
+    key: Mapped[str] = mapped_column(String(80), primary_key=True)
+    window_started: Mapped[float] = mapped_column(Float)  # Unix time, shared across machines
+    attempts: Mapped[int] = mapped_column(Integer)

@@ -18,6 +18,7 @@ from tokenward.actions.two_factor import (
     remove_two_factor,
 )
 from tokenward.api.schemas import TwoFactorCode
+from tokenward.api.two_factor import throttle_of
 from tokenward.auth.gate import database, user_level
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
@@ -107,11 +108,15 @@ async def _with_code(
     refuses, else go back to the page with ``done``."""
     try:
         body = validated(TwoFactorCode, {"code": text(form, "code")})
-        await action(db, principal.user_id, body.code)
+        await throttle_of(request).check_code(
+            principal.user_id, lambda: action(db, principal.user_id, body.code)
+        )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
+        if error.status not in FORM_ERRORS and error.code != "rate-limited":
             raise
-        return await _page(request, db, principal, error=error, form=form_name)
+        page = await _page(request, db, principal, error=error, form=form_name)
+        page.headers.update(error.headers or {})  # Retry-After
+        return page
     return redirect_with_flash(request, PAGE, done)
 
 
