@@ -93,6 +93,20 @@ class _Connection(AsyncAdapt_aiosqlite_connection):
     __slots__ = ()
     _cursor_cls = _Cursor  # type: ignore[assignment]
 
+    def _idle(self) -> bool:
+        # Read on the loop's side: no statement runs on this connection meanwhile (SQLAlchemy
+        # lends a connection to one user at a time), so the flag cannot change under us.
+        connection: sqlite3.Connection | None = self._connection._connection
+        return connection is not None and not connection.in_transaction
+
+    def rollback(self) -> None:
+        if not self._idle():  # a read-only session began nothing: nothing to cross for
+            super().rollback()
+
+    def commit(self) -> None:
+        if not self._idle():
+            super().commit()
+
 
 class _DBAPI(AsyncAdapt_aiosqlite_dbapi):
     def connect(self, *arg: Any, **kw: Any) -> _Connection:
