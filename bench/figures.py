@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ class Figure:
     name: str
     summary: str
     rows: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # As each figure is ready, not only at the end: a long run shows its progress.
+        print(f"[bench] {self.name}: {self.summary}", file=sys.stderr, flush=True)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
