@@ -119,7 +119,7 @@ def serve(factory: str, database_url: str, secret: str, **env: str) -> Iterator[
     )
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
-        deadline = time.monotonic() + 120  # a busy machine starts slowly; this only catches hangs
+        deadline = time.monotonic() + 300  # a busy machine starts slowly; this only catches hangs
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{factory} did not start")

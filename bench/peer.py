@@ -117,7 +117,7 @@ def serve_peer(database: dict[str, str], token: str) -> Iterator[PeerServer]:
     )
     server = PeerServer(f"http://127.0.0.1:{port}", token)
     try:
-        deadline = time.monotonic() + 120  # a busy machine starts slowly; this only catches hangs
+        deadline = time.monotonic() + 300  # a busy machine starts slowly; this only catches hangs
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError("the Django peer did not start")
