@@ -109,6 +109,10 @@ def serve(factory: str, database_url: str, secret: str, **env: str) -> Iterator[
             "--log-level",
             "warning",
             "--no-access-log",
+            # A pause on a busy machine must not let the server drop a connection just as the
+            # load generator reuses it (uvicorn's default keeps idle ones for 5 s).
+            "--timeout-keep-alive",
+            "120",
         ],
         env={
             **os.environ,
