@@ -51,7 +51,8 @@ def owner_with_token(
     asyncio.run(_create_user(database_url, email))
     session = httpx.Client(base_url=server_url, timeout=30)
     login = session.post("/api/0/auth/login/", json={"email": email, "password": PASSWORD})
-    login.raise_for_status()
+    if login.status_code != 200:
+        raise RuntimeError(f"bench owner could not sign in: {login.status_code} {login.text}")
     session.headers["X-CSRF-Token"] = login.json()["csrf_token"]
     slug = f"bench-{uuid.uuid4().hex[:8]}"
     session.post("/api/0/organizations/", json={"slug": slug, "name": "Bench"}).raise_for_status()
