@@ -8,6 +8,7 @@ import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -20,7 +21,7 @@ from tokenward.config import normalize_database_url
 from tokenward.store.engine import Store
 from tokenward.store.migrate import upgrade
 
-__all__ = ["Server", "serve", "temporary_database"]
+__all__ = ["Server", "admin", "free_port", "serve", "temporary_database", "temporary_sqlite"]
 
 ADMIN_URL = os.environ.get(
     "TOKENWARD_BENCH_POSTGRES_URL",
@@ -28,8 +29,8 @@ ADMIN_URL = os.environ.get(
 )
 
 
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(ADMIN_URL)
+async def admin(url: str, statement: str) -> None:
+    connection = await asyncpg.connect(url)
     try:
         await connection.execute(statement)
     finally:
@@ -48,16 +49,25 @@ async def _migrate(url: str) -> None:
 def temporary_database() -> Iterator[str]:
     """A migrated database created for this run and dropped after; yields its SQLAlchemy URL."""
     name = f"tokenward_bench_{uuid.uuid4().hex[:12]}"
-    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    asyncio.run(admin(ADMIN_URL, f'CREATE DATABASE "{name}"'))
     try:
         url = normalize_database_url(f"{ADMIN_URL.rsplit('/', 1)[0]}/{name}")
         asyncio.run(_migrate(url))
         yield url
     finally:
-        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        asyncio.run(admin(ADMIN_URL, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-def _free_port() -> int:
+@contextlib.contextmanager
+def temporary_sqlite() -> Iterator[str]:
+    """A migrated SQLite file in a directory removed after the run; yields its SQLAlchemy URL."""
+    with tempfile.TemporaryDirectory(prefix="tokenward-bench-") as directory:
+        url = normalize_database_url(f"sqlite:///{directory}/tokenward.db")
+        asyncio.run(_migrate(url))
+        yield url
+
+
+def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
@@ -76,10 +86,17 @@ class Server:
         return 0.0
 
 
+def _ready(url: str, database_url: str) -> bool:
+    if database_url.startswith("sqlite"):
+        return httpx.get(f"{url}/healthz").status_code == 200
+    # On PostgreSQL the caches are in use once the change listener is connected.
+    return "tokenward_listener_connected 1.0" in httpx.get(f"{url}/metrics").text
+
+
 @contextlib.contextmanager
 def serve(factory: str, database_url: str, secret: str, **env: str) -> Iterator[Server]:
     """Run ``uvicorn <factory> --factory`` in its own process, as in production."""
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [
             sys.executable,
@@ -92,6 +109,10 @@ def serve(factory: str, database_url: str, secret: str, **env: str) -> Iterator[
             "--log-level",
             "warning",
             "--no-access-log",
+            # A pause on a busy machine must not let the server drop a connection just as the
+            # load generator reuses it (uvicorn's default keeps idle ones for 5 s).
+            "--timeout-keep-alive",
+            "120",
         ],
         env={
             **os.environ,
@@ -102,12 +123,12 @@ def serve(factory: str, database_url: str, secret: str, **env: str) -> Iterator[
     )
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 300  # a busy machine starts slowly; this only catches hangs
         while True:
             if process.poll() is not None or time.monotonic() > deadline:
                 raise RuntimeError(f"{factory} did not start")
             with contextlib.suppress(httpx.TransportError):
-                if "tokenward_listener_connected 1.0" in httpx.get(f"{server.url}/metrics").text:
+                if _ready(server.url, database_url):
                     break
             time.sleep(0.05)
         yield server

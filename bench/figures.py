@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -35,6 +36,10 @@ class Figure:
     name: str
     summary: str
     rows: list[tuple[str, str]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # As each figure is ready, not only at the end: a long run shows its progress.
+        print(f"[bench] {self.name}: {self.summary}", file=sys.stderr, flush=True)
 
 
 def _percentile(values: list[float], fraction: float) -> float:
@@ -120,16 +125,18 @@ def cold_path(database_url: str, secret: str, *, tokens: int, organizations: int
     seeded = time.perf_counter() - started
     cold, warm = asyncio.run(_cold_and_warm(database_url, secret, population.samples))
     p50, p99 = _percentile(cold, 0.5), _percentile(cold, 0.99)
-    warm50 = _percentile(warm, 0.5)
+    warm50, warm99 = _percentile(warm, 0.5), _percentile(warm, 0.99)
+    above = p99 - warm99
     return Figure(
         "cold-path",
-        f"p50 {_ms(p50)}, p99 {_ms(p99)}, {p50 / warm50:.0f}x the warm path "
-        f"({tokens:,} tokens, {organizations:,} organizations; goal: report)",
+        f"p99 {_ms(above)} above warm (cold p50 {_ms(p50)}, p99 {_ms(p99)}; "
+        f"{tokens:,} tokens, {organizations:,} organizations; goal p99 <= 1 ms above warm)",
         [
             ("population", f"{tokens:,} tokens, {organizations:,} organizations"),
             ("seeded with COPY in", f"{seeded:.1f} s"),
             ("cold auth + decision p50 / p99", f"{_ms(p50)} / {_ms(p99)}"),
-            ("warm auth + decision p50", f"{warm50 * 1e6:.1f} us"),
+            ("warm auth + decision p50 / p99", f"{warm50 * 1e6:.1f} us / {warm99 * 1e6:.1f} us"),
+            ("cold p99 above warm p99", _ms(above)),
             ("cold / warm (p50)", f"{p50 / warm50:.0f}x"),
         ],
     )

@@ -44,16 +44,19 @@ async def _create_user(database_url: str, email: str) -> None:
         await store.close()
 
 
-def owner_with_token(database_url: str, server_url: str) -> Owner:
+def owner_with_token(
+    database_url: str, server_url: str, scopes: tuple[str, ...] = ("org:read",)
+) -> Owner:
     email = f"owner-{uuid.uuid4().hex[:8]}@bench.example"
     asyncio.run(_create_user(database_url, email))
     session = httpx.Client(base_url=server_url, timeout=30)
     login = session.post("/api/0/auth/login/", json={"email": email, "password": PASSWORD})
-    login.raise_for_status()
+    if login.status_code != 200:
+        raise RuntimeError(f"bench owner could not sign in: {login.status_code} {login.text}")
     session.headers["X-CSRF-Token"] = login.json()["csrf_token"]
     slug = f"bench-{uuid.uuid4().hex[:8]}"
     session.post("/api/0/organizations/", json={"slug": slug, "name": "Bench"}).raise_for_status()
-    minted = session.post("/api/0/users/me/tokens/", json={"name": "bench", "scopes": ["org:read"]})
+    minted = session.post("/api/0/users/me/tokens/", json={"name": "bench", "scopes": list(scopes)})
     minted.raise_for_status()
     return Owner(session, slug, minted.json()["token"])
 
@@ -70,7 +73,9 @@ def _digests(count: int) -> Iterator[str]:
         yield os.urandom(32).hex()
 
 
-async def _copy(database_url: str, tokens: int, organizations: int, samples: int) -> Population:
+async def _copy(
+    database_url: str, tokens: int, organizations: int, samples: int, base: int
+) -> Population:
     now = dt.datetime.now(dt.UTC)
     connection = await asyncpg.connect(asyncpg_dsn(database_url))
     try:
@@ -78,18 +83,24 @@ async def _copy(database_url: str, tokens: int, organizations: int, samples: int
         await connection.copy_records_to_table(
             "users",
             columns=["id", "email", "name", "password_hash", "is_superuser", "created_at"],
-            records=((u, f"u{u}@bench.example", "", "-", False, now) for u in range(1, users + 1)),
+            records=(
+                (base + u, f"u{base + u}@bench.example", "", "-", False, now)
+                for u in range(1, users + 1)
+            ),
         )
         await connection.copy_records_to_table(
             "organizations",
             columns=["id", "slug", "name", "allow_personal_tokens", "created_at"],
-            records=((o, f"org-{o}", f"Org {o}", True, now) for o in range(1, organizations + 1)),
+            records=(
+                (base + o, f"org-{base + o}", f"Org {o}", True, now)
+                for o in range(1, organizations + 1)
+            ),
         )
         await connection.copy_records_to_table(
             "memberships",
             columns=["id", "organization_id", "user_id", "role", "created_at"],
             records=(
-                (2 * u - 1 + k, (u - 1 + k) % organizations + 1, u, role, now)
+                (base + 2 * u - 1 + k, base + (u - 1 + k) % organizations + 1, base + u, role, now)
                 for u in range(1, users + 1)
                 for k, role in ((0, "owner"), (1, "member"))
             ),
@@ -112,8 +123,8 @@ async def _copy(database_url: str, tokens: int, organizations: int, samples: int
             ],
             records=(
                 (
-                    i + 1,
-                    i % users + 1,
+                    base + i + 1,
+                    base + i % users + 1,
                     "t",
                     minted[i].digest if i in minted else next(digests),
                     "xxxx",
@@ -126,10 +137,15 @@ async def _copy(database_url: str, tokens: int, organizations: int, samples: int
         await connection.execute("ANALYZE")
     finally:
         await connection.close()
-    sample_list = [(minted[i].secret, f"org-{i % organizations + 1}") for i in sorted(minted)]
+    sample_list = [
+        (minted[i].secret, f"org-{base + i % organizations + 1}") for i in sorted(minted)
+    ]
     random.shuffle(sample_list)
     return Population(tokens, organizations, sample_list)
 
 
-def seed_population(database_url: str, tokens: int, organizations: int, samples: int) -> Population:
-    return asyncio.run(_copy(database_url, tokens, organizations, samples))
+def seed_population(
+    database_url: str, tokens: int, organizations: int, samples: int, *, base: int = 0
+) -> Population:
+    """COPY a population in; ids start after ``base`` (rows made before keep theirs)."""
+    return asyncio.run(_copy(database_url, tokens, organizations, samples, base))

@@ -38,6 +38,7 @@ from tokenward.metrics import Metrics
 from tokenward.notices.sender import OutboxSender, SmtpSettings
 from tokenward.scanner_keys import ScannerKeys
 from tokenward.store.engine import Store
+from tokenward.store.health import StoreHealth
 from tokenward.web import install_web
 
 __all__ = ["create_app"]
@@ -78,6 +79,8 @@ def create_app(settings: Settings) -> FastAPI:
     coherence = Coherence(caches, metrics, settings.database_url)
     store = Store(settings.database_url, session_info={COHERENCE_KEY: coherence})
     coherence.watch(store.engine)
+    health = StoreHealth(store)
+    health.watch()
     cookies = SessionCookies(settings.secret_key)
     usage = UsageRecorder(store, metrics, settings.usage_flush_seconds)
     smtp = (
@@ -99,6 +102,7 @@ def create_app(settings: Settings) -> FastAPI:
         await coherence.stop()
         await usage.stop()  # the last batch is written before the store closes
         await store.close()
+        metrics.close()
 
     app = FastAPI(
         title="Tokenward",
@@ -109,6 +113,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.settings = settings
     app.state.store = store
+    app.state.health = health
     app.state.cookies = cookies
     app.state.login_throttle = LoginThrottle(store, settings.throttle_limits)
     app.state.metrics = metrics

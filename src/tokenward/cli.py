@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import getpass
+import os
 import sys
-from collections.abc import Sequence
+import tempfile
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 from tokenward.config import ConfigurationError, Settings
@@ -99,18 +102,36 @@ def command_serve(args: argparse.Namespace) -> int:
             "read them with: .venv/bin/tokenward outbox",
             flush=True,
         )
-    uvicorn.run(
-        app,
-        factory=args.workers > 1,
-        workers=args.workers,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        proxy_headers=args.proxy_headers,
-        forwarded_allow_ips=args.forwarded_allow_ips,
-        server_header=False,
-    )
+    with _shared_metrics(args.workers):
+        uvicorn.run(
+            app,
+            factory=args.workers > 1,
+            workers=args.workers,
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            proxy_headers=args.proxy_headers,
+            forwarded_allow_ips=args.forwarded_allow_ips,
+            server_header=False,
+        )
     return 0
+
+
+@contextlib.contextmanager
+def _shared_metrics(workers: int) -> Iterator[None]:
+    """Several workers: a fresh private directory where they all keep their metrics (a stale
+    one would carry another run's counts); removed when the server stops."""
+    if workers == 1:
+        yield
+        return
+    from tokenward.metrics import MULTIPROCESS_DIRECTORY
+
+    with tempfile.TemporaryDirectory(prefix="tokenward-metrics-") as directory:
+        os.environ[MULTIPROCESS_DIRECTORY] = directory  # the workers inherit it
+        try:
+            yield
+        finally:
+            os.environ.pop(MULTIPROCESS_DIRECTORY, None)
 
 
 async def _create_user(settings: Settings, email: str, password: str, name: str) -> str:

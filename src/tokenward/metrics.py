@@ -1,13 +1,25 @@
-"""Prometheus metrics, one registry per application (several apps may share a test process)."""
+"""Prometheus metrics, one registry per application (several apps may share a test process).
+
+Under ``tokenward serve --workers N`` every worker writes its values to files in a directory
+that ``serve`` creates for the run (``PROMETHEUS_MULTIPROC_DIR``, prometheus_client's
+multiprocess mode), and ``/metrics`` adds up all the workers' files: one scrape, whichever worker
+answers it, tells the whole server's counts.
+"""
 
 from __future__ import annotations
 
 import os
 
-from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Gauge, generate_latest, multiprocess
 from prometheus_client.exposition import CONTENT_TYPE_LATEST
 
-__all__ = ["CONTENT_TYPE_LATEST", "Metrics"]
+__all__ = ["CONTENT_TYPE_LATEST", "MULTIPROCESS_DIRECTORY", "Metrics"]
+
+MULTIPROCESS_DIRECTORY = "PROMETHEUS_MULTIPROC_DIR"
+
+
+def _multiprocess() -> bool:
+    return bool(os.environ.get(MULTIPROCESS_DIRECTORY))
 
 
 class Metrics:
@@ -59,6 +71,7 @@ class Metrics:
             "tokenward_listener_connected",
             "1 while the change listener connection is up (caches in use), else 0.",
             registry=registry,
+            multiprocess_mode="livemin",  # several workers: 1 only if every one is listening
         )
         self.usage_batches = Counter(
             "tokenward_usage_batches",
@@ -76,11 +89,24 @@ class Metrics:
             registry=registry,
         )
 
-        # Several worker processes answer on one address: the id tells their samples apart.
-        self.process_id = Gauge(
-            "tokenward_process_id", "The id of the server process that answered.", registry=registry
+        # Each process's own decisions: with several workers one scrape reports them all, told
+        # apart by their pid label (multiprocess "all" mode), where the counter above sums them.
+        self.worker_decisions = Gauge(
+            "tokenward_worker_decisions",
+            "Gate decisions made by this server process, by code.",
+            ["code"],
+            registry=registry,
+            multiprocess_mode="all",
         )
-        self.process_id.set_function(os.getpid)
 
     def exposition(self) -> bytes:
+        if _multiprocess():
+            every_worker = CollectorRegistry()
+            multiprocess.MultiProcessCollector(every_worker)  # type: ignore[no-untyped-call]
+            return generate_latest(every_worker)
         return generate_latest(self.registry)
+
+    def close(self) -> None:
+        """At a worker's exit: its live gauges no longer count."""
+        if _multiprocess():
+            multiprocess.mark_process_dead(os.getpid())  # type: ignore[no-untyped-call]

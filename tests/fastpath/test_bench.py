@@ -1,4 +1,5 @@
-"""``make bench`` is not part of the test run, but its code is: every figure on tiny sizes."""
+"""``make bench`` is not part of the test run, but its code is: every figure on tiny sizes (the
+Django peer included: its virtualenv is built under .bench/ on first use)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import pytest
 from bench.__main__ import main
 
 
+@pytest.mark.timeout(900)  # a dozen server processes start one after another on a busy machine
 def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixture[str]) -> None:
     figures = main(
         {
@@ -15,14 +17,20 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
             "TOKENWARD_BENCH_FLIPS": "4",
             "TOKENWARD_BENCH_REQUESTS": "200",
             "TOKENWARD_BENCH_FLUSH_SECONDS": "0.3",
+            "TOKENWARD_BENCH_ROUNDS": "1",
+            "TOKENWARD_BENCH_SCALE_TOKENS": "200",
+            "TOKENWARD_BENCH_PRINCIPALS": "500",
             "TOKENWARD_BENCH_FLOOD_REQUESTS": "20",
             "TOKENWARD_BENCH_LEAKS": "20",
         }
     )
     assert [figure.name for figure in figures] == [
+        "end-to-end",
         "gate-cost",
-        "cold-path",
         "gateway",
+        "cold-path",
+        "token-scale",
+        "memory",
         "propagation",
         "usage-writes",
         "sign-in-flood",

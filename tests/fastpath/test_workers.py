@@ -77,31 +77,29 @@ def _wait_until_listening(url: str, process: subprocess.Popen[bytes], log: Path)
     raise AssertionError("tokenward serve --workers 2 did not come up")
 
 
-def _decisions_by_worker(url: str) -> tuple[int, dict[str, float]]:
-    """One /metrics answer: the id of the worker that gave it and its decision counts by code."""
-    with httpx.Client(timeout=10) as fresh:  # a new connection may land on any worker
+def _decisions_by_worker(url: str) -> dict[str, dict[str, float]]:
+    """One /metrics answer: every worker's own decision counts by code, keyed by its pid."""
+    with httpx.Client(timeout=10) as fresh:
         text = fresh.get(f"{url}/metrics").text
-    pid, decisions = None, {}
+    by_worker: dict[str, dict[str, float]] = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            if sample.name == "tokenward_process_id":
-                pid = int(sample.value)
-            elif sample.name == "tokenward_decisions_total":
-                decisions[sample.labels["code"]] = sample.value
-    assert pid is not None, text
-    return pid, decisions
+            if sample.name == "tokenward_worker_decisions":
+                by_worker.setdefault(sample.labels["pid"], {})[sample.labels["code"]] = sample.value
+    return by_worker
 
 
 def _until_every_worker(url: str, code: str, send: Callable[[], None]) -> None:
     """Send requests on new connections until each worker has answered one with ``code``."""
-    answered: dict[int, bool] = {}
     deadline = time.monotonic() + HANG
-    while len(answered) < WORKERS or not all(answered.values()):
-        assert time.monotonic() < deadline, f"workers that answered {code}: {answered}"
+    while True:
         send()
-        pid, decisions = _decisions_by_worker(url)
-        answered[pid] = decisions.get(code, 0) >= 1
-    assert len(answered) == WORKERS, answered
+        answered = {
+            pid: codes.get(code, 0) >= 1 for pid, codes in _decisions_by_worker(url).items()
+        }
+        if len(answered) == WORKERS and all(answered.values()):
+            return
+        assert time.monotonic() < deadline, f"workers that answered {code}: {answered}"
 
 
 def test_worker_processes_follow_a_flip_made_elsewhere(world_a: World, workers: str) -> None:
@@ -141,3 +139,27 @@ def test_several_workers_are_refused_on_sqlite(
         main(["serve", "--workers", str(WORKERS), "--no-migrate"])
     assert "needs PostgreSQL" in str(refused.value.code)
     assert not (tmp_path / "one.db").exists()  # refused before touching anything
+
+
+def _allowed_decisions(url: str) -> float:
+    """``tokenward_decisions_total{outcome="allowed"}`` from one scrape, on a new connection."""
+    with httpx.Client(timeout=10) as fresh:
+        text = fresh.get(f"{url}/metrics").text
+    total = 0.0
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name == "tokenward_decisions_total" and sample.labels["outcome"] == "allowed":
+                total += sample.value
+    return total
+
+
+def test_one_metrics_scrape_counts_every_worker(world_a: World, workers: str) -> None:
+    owner = world_a.session("Owner")
+    slug = world_a.organization(owner)
+    headers = {"Authorization": f"Bearer {world_a.personal_token(owner, ['org:read'])}"}
+    requests = 30
+    for _ in range(requests):  # each on a new connection, so both workers answer some
+        with httpx.Client(headers=headers, timeout=10) as fresh:
+            assert fresh.get(f"{workers}/api/0/organizations/{slug}/").status_code == 200
+    # Whichever worker answers the scrape, it reports all of them.
+    assert [_allowed_decisions(workers) for _ in range(8)] == [requests] * 8

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import Select, select
+import datetime as dt
+
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from tokenward.actions.audit import audit
@@ -11,11 +13,30 @@ from tokenward.errors import ApiError
 from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.tables import Project, utcnow
 
-__all__ = ["create_project", "delete_project", "projects_of", "rename_project"]
+__all__ = [
+    "PROJECT_LISTING",
+    "create_project",
+    "delete_project",
+    "listing_parameters",
+    "projects_of",
+    "rename_project",
+]
 
 
 def projects_of(organization: AdmittedOrganization) -> Select[Project]:
     return select(Project).where(Project.organization_id == admitted_id(organization))
+
+
+# The columns a list shows, without loading ORM objects (the key column first); built once,
+# run with ``{"organization_id": ...}``.
+PROJECT_LISTING: Select[int, str, str, dt.datetime] = select(
+    Project.id, Project.slug, Project.name, Project.created_at
+).where(Project.organization_id == bindparam("organization_id"))
+
+
+def listing_parameters(organization: AdmittedOrganization) -> dict[str, int]:
+    """What ``PROJECT_LISTING`` runs with: only for an organization the gate admitted."""
+    return {"organization_id": admitted_id(organization)}
 
 
 def _taken(slug: str) -> ApiError:

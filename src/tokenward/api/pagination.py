@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query, Request, Response
-from sqlalchemy import Select
+from sqlalchemy import BindParameter, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
@@ -25,7 +25,7 @@ class Page:
     per_page: int
 
 
-def page_query(
+async def page_query(  # async: a plain def would cost a thread hop per request
     cursor: Annotated[
         str | None,
         Query(max_length=18, pattern=r"^[0-9]+$", description="Opaque cursor from a Link header."),
@@ -45,6 +45,23 @@ def page_query(
 PageQuery = Annotated[Page, Depends(page_query)]
 
 
+# Paged forms of statements built once (``params`` given), keyed by the statement's identity.
+_PAGED: dict[tuple[int, bool, bool], Select[*tuple[Any, ...]]] = {}
+
+
+def _paged(
+    query: Select[*tuple[Any, ...]],
+    key: InstrumentedAttribute[int],
+    newest_first: bool,
+    from_cursor: bool,
+) -> Select[*tuple[Any, ...]]:
+    if from_cursor:
+        after: BindParameter[int] = bindparam("page_after")
+        query = query.where(key < after if newest_first else key > after)
+    order = key.desc() if newest_first else key.asc()
+    return query.order_by(order).limit(bindparam("page_limit"))
+
+
 async def paginate(
     db: AsyncSession,
     query: Select[*tuple[Any, ...]],
@@ -54,16 +71,30 @@ async def paginate(
     response: Response,
     *,
     newest_first: bool = False,
+    params: Mapping[str, Any] | None = None,
 ) -> Sequence[Any]:
-    """Run ``query`` ordered by ``key`` from the cursor on; set the next-page Link header."""
+    """Run ``query`` ordered by ``key`` from the cursor on; set the next-page Link header.
+
+    A ``query`` built once at import, with bind parameters given in ``params``, is also paged
+    once: building a statement costs more than running it on the hot path.
+    """
+    from_cursor = page.cursor is not None
+    if params is None:
+        paged = _paged(query, key, newest_first, from_cursor)
+    else:
+        built = (id(query), newest_first, from_cursor)
+        found = _PAGED.get(built)
+        if found is None:
+            found = _PAGED[built] = _paged(query, key, newest_first, from_cursor)
+        paged = found
+    values = {**(params or {}), "page_limit": page.per_page + 1}
     if page.cursor is not None:
-        after = int(page.cursor)
-        query = query.where(key < after if newest_first else key > after)
-    query = query.order_by(key.desc() if newest_first else key.asc()).limit(page.per_page + 1)
-    rows = (await db.execute(query)).all()
+        values["page_after"] = int(page.cursor)
+    rows = (await db.execute(paged, values)).all()
     if len(rows) > page.per_page:
         rows = rows[: page.per_page]
-        last = rows[-1][0]
-        url = request.url.include_query_params(cursor=str(last.id), per_page=page.per_page)
+        last = rows[-1][0]  # rows begin with the entity, or with its key column alone
+        cursor = last if isinstance(last, int) else last.id
+        url = request.url.include_query_params(cursor=str(cursor), per_page=page.per_page)
         response.headers["Link"] = f'<{url}>; rel="next"'
     return list(rows)

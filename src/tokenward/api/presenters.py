@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from tokenward.api import schemas
 from tokenward.auth.gate import policy_of
 from tokenward.policy import OrganizationPolicy, Role
@@ -84,6 +86,20 @@ def project_out(project: Project, organization: Organization) -> schemas.Project
         name=project.name,
         organization=organization.slug,
         created_at=project.created_at,
+    )
+
+
+def project_row_out(
+    row: tuple[int, str, str, dt.datetime], organization: Organization
+) -> schemas.ProjectOut:
+    """``project_out`` for a row of ``project_listing``'s columns."""
+    project_id, slug, name, created_at = row
+    return schemas.ProjectOut(
+        id=str(project_id),
+        slug=slug,
+        name=name,
+        organization=organization.slug,
+        created_at=created_at,
     )
 
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from tokenward.actions.projects import create_project, delete_project, projects_of, rename_project
+from tokenward.actions.projects import (
+    PROJECT_LISTING,
+    create_project,
+    delete_project,
+    listing_parameters,
+    rename_project,
+)
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
-from tokenward.api.presenters import project_out
+from tokenward.api.presenters import project_out, project_row_out
+from tokenward.api.rendering import json_list
 from tokenward.api.schemas import ProjectCreate, ProjectOut, ProjectUpdate
 from tokenward.auth.gate import (
     OrganizationContext,
@@ -29,10 +36,22 @@ async def list_projects(
     response: Response,
     page: PageQuery,
     context: OrganizationContext = organization_access("project:read"),
-) -> list[ProjectOut]:
-    query = projects_of(context.admitted)
-    rows = await paginate(context.db, query, Project.id, page, request, response)
-    return [project_out(row[0], context.organization) for row in rows]
+) -> Response:
+    rows = await paginate(
+        context.db,
+        PROJECT_LISTING,
+        Project.id,
+        page,
+        request,
+        response,
+        params=listing_parameters(context.admitted),
+    )
+    link = response.headers.get("Link")
+    return json_list(
+        ProjectOut,
+        [project_row_out(row, context.organization) for row in rows],
+        headers={"Link": link} if link else None,
+    )
 
 
 @router.post(

@@ -120,11 +120,10 @@ class Authenticator:
         return Authentication(principal)
 
     async def _personal(self, parsed: credentials.ParsedToken) -> CachedPrincipal | Authentication:
-        async with self.store.session() as session:
-            found = await find_personal_token(session, parsed.digest)
-            if found is None or found[0].revoked_at is not None:
+        async with self.store.lookup() as session:
+            token = await find_personal_token(session, parsed.digest)
+            if token is None or token.revoked_at is not None:
                 return _invalid("The token is unknown or has been revoked.")
-            token, user = found
             sso_organizations = await sso_organizations_of_token(session, token.id)
         principal = Principal(
             Credential(
@@ -133,10 +132,10 @@ class Authenticator:
                 token_id=str(token.id),
                 created_at=token.created_at,
                 expires_at=token.expires_at,
-                two_factor=user.has_two_factor,
+                two_factor=token.has_two_factor,
                 sso_organizations=sso_organizations,
             ),
-            user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
+            user=UserIdentity(token.user_id, token.email, token.user_name, token.is_superuser),
             token_id=token.id,
             token_name=token.name,
             token_last_characters=token.token_last_characters,
@@ -146,7 +145,7 @@ class Authenticator:
     async def _organization(
         self, parsed: credentials.ParsedToken
     ) -> CachedPrincipal | Authentication:
-        async with self.store.session() as session:
+        async with self.store.lookup() as session:
             token = await find_organization_token(session, parsed.digest)
         if token is None or token.revoked_at is not None:
             return _invalid("The token is unknown or has been revoked.")
@@ -171,7 +170,7 @@ class Authenticator:
         if cached is not None:
             return cached
         generation = self.caches.generation if self.caches is not None else 0
-        async with self.store.session() as session:
+        async with self.store.lookup() as session:
             found = await find_login_session(session, key_hash)
             if found is None:
                 return None

@@ -97,7 +97,9 @@ class Gatekeeper:
         outcome = "allowed" if decision.allowed else "denied"
         if decision.report_only is not None:
             outcome = "reported"
-        self.metrics.decisions.labels(outcome, decision.code or decision.report_only or "ok").inc()
+        code = decision.code or decision.report_only or "ok"
+        self.metrics.decisions.labels(outcome, code).inc()
+        self.metrics.worker_decisions.labels(code).inc()
         # An outsider's request (404) is no use of the organization: never count or show it there.
         member_or_bound = decision.code != "not-found"
         if organization_id is not None and principal.token_id is not None and member_or_bound:

@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from tokenward.store.sqlite_driver import one_crossing_dbapi
+
 __all__ = ["Store", "close_quietly", "create_engine_for"]
 
 log = logging.getLogger("tokenward.store")
@@ -100,15 +102,19 @@ def create_engine_for(database_url: str) -> AsyncEngine:
             max_overflow=0,
             pool_timeout=30,
             pool_pre_ping=False,
+            module=one_crossing_dbapi(),
         )
         event.listen(engine.sync_engine, "connect", _configure_sqlite)
         event.listen(engine.sync_engine, "before_cursor_execute", _begin_immediate_before_writing)
         return engine
+    # No pre-ping: it would cost a round trip per checkout. A connection found dead by a
+    # statement is a disconnect error: SQLAlchemy invalidates the pool, the request answers 503
+    # (fail closed, see Coherence.watch) and the next checkout connects anew.
     return create_async_engine(
         database_url,
         pool_size=10,
         max_overflow=10,
-        pool_pre_ping=True,
+        pool_pre_ping=False,
         pool_recycle=1800,
         connect_args={"timeout": 5, "command_timeout": 10},
     )
@@ -124,6 +130,17 @@ class Store:
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info=session_info or {}
         )
+        reader = (
+            self.engine
+            if database_url.startswith("sqlite")
+            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
+        )
+        self._lookups = async_sessionmaker(reader, expire_on_commit=False)
+
+    def lookup(self) -> AsyncSession:
+        """A session for a credential lookup: one read statement. On PostgreSQL it runs in
+        autocommit, as one statement needs no BEGIN and ROLLBACK round trips around it."""
+        return self._lookups()
 
     @property
     def dialect(self) -> str:
