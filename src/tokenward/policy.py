@@ -1,4 +1,4 @@
-"""The rule: may this credential act in this organization? Pure; imports nothing of ours.
+"""The rule: may this credential act in this organization? Pure; imports only our vocabulary.
 
 ``decide`` is the only place that answers that question. Every entry point (API routes by
 organization slug, routes that find the organization by loading an object, organization lists,
@@ -16,6 +16,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from tokenward.refusals import Refusal
+from tokenward.scopes import Scope
 
 __all__ = [
     "ALL_SCOPES",
@@ -45,21 +48,16 @@ class Role(enum.Enum):
 
 _ROLE_RANK = {Role.MEMBER: 0, Role.MANAGER: 1, Role.OWNER: 2}
 
-ALL_SCOPES: frozenset[str] = frozenset(
-    {
-        "org:read",
-        "org:write",
-        "org:admin",
-        "member:read",
-        "member:write",
-        "member:admin",
-        "project:read",
-        "project:write",
-        "project:admin",
-    }
+ALL_SCOPES: frozenset[str] = frozenset(Scope)
+_MEMBER_SCOPES = frozenset(
+    {Scope.ORG_READ, Scope.MEMBER_READ, Scope.PROJECT_READ, Scope.PROJECT_WRITE}
 )
-_MEMBER_SCOPES = frozenset({"org:read", "member:read", "project:read", "project:write"})
-_MANAGER_SCOPES = _MEMBER_SCOPES | {"org:write", "member:write", "member:admin", "project:admin"}
+_MANAGER_SCOPES = _MEMBER_SCOPES | {
+    Scope.ORG_WRITE,
+    Scope.MEMBER_WRITE,
+    Scope.MEMBER_ADMIN,
+    Scope.PROJECT_ADMIN,
+}
 ROLE_SCOPES: Mapping[Role, frozenset[str]] = MappingProxyType(
     {Role.MEMBER: _MEMBER_SCOPES, Role.MANAGER: _MANAGER_SCOPES, Role.OWNER: ALL_SCOPES}
 )
@@ -135,15 +133,15 @@ class Requirement:
 class Decision:
     allowed: bool
     status: int = 200
-    code: str | None = None
+    code: Refusal | None = None
     message: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     scopes: frozenset[str] = frozenset()
     # In report mode: the code that enforcement would have answered with, though allowed.
-    report_only: str | None = None
+    report_only: Refusal | None = None
 
 
-_NOT_FOUND = Decision(False, 404, "not-found", "The requested resource does not exist.")
+_NOT_FOUND = Decision(False, 404, Refusal.NOT_FOUND, "The requested resource does not exist.")
 
 
 def effective_scopes(credential: Credential, role: Role | None) -> frozenset[str]:
@@ -178,7 +176,7 @@ def decide(
         return Decision(
             False,
             403,
-            "insufficient-scope",
+            Refusal.INSUFFICIENT_SCOPE,
             f"This credential lacks the '{requirement.scope}' scope in this organization.",
             {"required": requirement.scope},
         )
@@ -186,7 +184,7 @@ def decide(
         return Decision(
             False,
             403,
-            "session-required",
+            Refusal.SESSION_REQUIRED,
             "This action needs a signed-in browser session; API tokens cannot perform it.",
         )
     if requirement.minimum_role is not None and (
@@ -196,7 +194,7 @@ def decide(
         return Decision(
             False,
             403,
-            "forbidden",
+            Refusal.FORBIDDEN,
             f"Only an organization {needed} may do this.",
             {"required_role": needed},
         )
@@ -208,7 +206,7 @@ def decide(
         return Decision(
             False,
             401,
-            "2fa-required",
+            Refusal.TWO_FACTOR_REQUIRED,
             f"The organization '{organization.slug}' requires two-factor authentication. "
             "Enrol an authenticator app at /settings/account/security/ and sign in again.",
             {"organization": organization.slug},
@@ -217,7 +215,7 @@ def decide(
         refusal = _personal_token_refusal(credential, organization)
         if refusal is not None:
             if (
-                refusal.code != "personal-token-revoked"
+                refusal.code is not Refusal.PERSONAL_TOKEN_REVOKED
                 and organization.personal_token_enforcement is Enforcement.REPORT
             ):
                 return Decision(True, 200, scopes=scopes, report_only=refusal.code)
@@ -237,7 +235,7 @@ def _personal_token_refusal(
         return Decision(
             False,
             403,
-            "personal-token-revoked",
+            Refusal.PERSONAL_TOKEN_REVOKED,
             f"An owner of '{slug}' revoked this token's access to the organization. It still "
             "works in your other organizations; use an organization token here.",
             {"organization": slug},
@@ -246,7 +244,7 @@ def _personal_token_refusal(
         return Decision(
             False,
             403,
-            "personal-token-denied",
+            Refusal.PERSONAL_TOKEN_DENIED,
             f"The organization '{slug}' does not allow personal API tokens. "
             "Ask an organization owner or manager for an organization token, "
             "or sign in with a browser session.",
@@ -257,7 +255,7 @@ def _personal_token_refusal(
         return Decision(
             False,
             403,
-            "personal-token-lifetime-exceeded",
+            Refusal.PERSONAL_TOKEN_LIFETIME_EXCEEDED,
             f"The organization '{slug}' accepts personal tokens that expire within {days} days "
             "of their creation. Create a new personal token with an expires_at no more than "
             f"{days} days ahead, or use an organization token.",
