@@ -35,7 +35,7 @@ from tokenward.notices.sender import OutboxSender, SmtpSettings
 from tokenward.store.engine import Store
 from tokenward.web import install_web
 
-__all__ = ["create_app"]
+__all__ = ["api_router", "create_app"]
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

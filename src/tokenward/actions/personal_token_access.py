@@ -41,12 +41,11 @@ from tokenward.store.tables import (
 from tokenward.store.usage import PERSONAL, TokenUsage
 
 __all__ = [
-    "InventoryEntry",
-    "UsageReport",
+    "TokenUsageSummary",
+    "credential_of",
     "inventory",
     "revoke_here",
     "revoked_token_ids",
-    "standing",
     "usage_report",
 ]
 

@@ -18,11 +18,9 @@ from tokenward.errors import ApiError
 from tokenward.store.tables import LoginSession, Membership, Organization, User
 
 __all__ = [
-    "Enrolment",
     "begin_enrolment",
     "confirm_enrolment",
     "consume_code",
-    "matching_step",
     "organizations_requiring_2fa",
     "pending_enrolment",
     "remove_two_factor",

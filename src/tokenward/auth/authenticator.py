@@ -23,7 +23,7 @@ from tokenward.store.principals import (
 )
 from tokenward.store.tables import utcnow
 
-__all__ = ["Authenticator", "unavailable"]
+__all__ = ["UNSAFE_METHODS", "Authenticator", "unavailable"]
 
 log = logging.getLogger("tokenward.auth")
 

@@ -4,12 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-__all__ = [
-    "Notice",
-    "policy_change_notice",
-    "revoked_here_notice",
-    "two_factor_required_notice",
-]
+__all__ = ["policy_change_notice", "revoked_here_notice", "two_factor_required_notice"]
 
 
 @dataclass(frozen=True)

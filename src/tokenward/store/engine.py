@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
-__all__ = ["Store", "close_quietly", "create_engine_for"]
+__all__ = ["Store", "close_quietly"]
 
 log = logging.getLogger("tokenward.store")
 

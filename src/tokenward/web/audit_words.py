@@ -8,7 +8,7 @@ from typing import Any
 
 from tokenward.store.tables import AuditLogEntry
 
-__all__ = ["AuditLine", "describe"]
+__all__ = ["describe"]
 
 _TITLES = {
     "org.create": "Organization created",

@@ -23,7 +23,7 @@ from tokenward.errors import ApiError
 from tokenward.refusals import Refusal
 from tokenward.web.templating import render
 
-__all__ = ["install_page_errors", "is_page_path", "login_url"]
+__all__ = ["install_page_errors"]
 
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 

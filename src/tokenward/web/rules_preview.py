@@ -24,14 +24,7 @@ from tokenward.policy import Enforcement, OrganizationPolicy
 from tokenward.store.tables import User
 from tokenward.web.usage_chart import UsageChart, daily_totals, usage_chart
 
-__all__ = [
-    "WINDOW_DAYS",
-    "Preview",
-    "RulesForm",
-    "default_proposal",
-    "preview",
-    "proposal_from",
-]
+__all__ = ["WINDOW_DAYS", "RulesForm", "default_proposal", "preview", "proposal_from"]
 
 WINDOW_DAYS = 30
 _UNAFFECTED = frozenset({"allowed", "not-a-member"})

@@ -14,7 +14,7 @@ from tokenward.auth.gate import authentication_of
 from tokenward.auth.principal import Principal
 from tokenward.web.flash import FLASH_COOKIE, take_flash
 
-__all__ = ["TEMPLATES_DIRECTORY", "render", "session_principal"]
+__all__ = ["render", "session_principal"]
 
 TEMPLATES_DIRECTORY = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIRECTORY)

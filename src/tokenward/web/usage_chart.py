@@ -12,7 +12,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "Bar", "ChartDay", "UsageChart", "daily_totals", "usage_chart"]
+__all__ = ["KINDS", "UsageChart", "daily_totals", "usage_chart"]
 
 # Stacked bottom to top, in the order of the counts in a usage report's ``daily`` lists.
 KINDS = (("allowed", "allowed"), ("denied", "denied"), ("would-be-denied", "would be denied"))
