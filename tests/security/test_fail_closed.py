@@ -3,22 +3,23 @@ stack — and recovers by itself when the store is back."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.support import (
+    ON_POSTGRES,
     ApiClient,
     LiveServer,
     World,
     error_code,
+    eventually,
     running_server,
 )
 from tests.tcp_proxy import TcpProxy
 
 
-@pytest.fixture
+@pytest.fixture(params=[ON_POSTGRES])
 def proxied(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, TcpProxy]]:
     """A second server over the test PostgreSQL database, reached through a proxy we can cut."""
     if "postgresql" not in database_urls:
@@ -30,15 +31,6 @@ def proxied(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, TcpProx
     with running_server(proxied_url) as server:
         yield server, proxy
         proxy.cut()
-
-
-def _until(predicate: object, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_store_outage_answers_503_and_recovers(proxied: tuple[LiveServer, TcpProxy]) -> None:
@@ -71,8 +63,10 @@ def test_store_outage_answers_503_and_recovers(proxied: tuple[LiveServer, TcpPro
         assert "Traceback" not in response.text
 
     proxy.restore()
-    assert _until(lambda: anonymous.get("/healthz").status_code == 200)
-    assert _until(lambda: bearer.get(f"/api/0/projects/{project}/").status_code == 200)
+    assert eventually(lambda: anonymous.get("/healthz").status_code == 200, seconds=15)
+    assert eventually(
+        lambda: bearer.get(f"/api/0/projects/{project}/").status_code == 200, seconds=15
+    )
     # The PUT refused during the outage changed nothing.
     settings = owner.get(f"/api/0/organizations/{slug}/").json()["settings"]
     assert settings["allow_personal_tokens"] is True
