@@ -14,7 +14,14 @@ import asyncpg
 import pytest
 
 from tests.leakwatch import WATCH, LeakWatch, watching_every_log_record
-from tests.support import POSTGRES_ADMIN_URL, LiveServer, World, run_async, running_server
+from tests.support import (
+    ON_POSTGRES,
+    POSTGRES_ADMIN_URL,
+    LiveServer,
+    World,
+    run_async,
+    running_server,
+)
 from tokenward.config import normalize_database_url
 
 BACKENDS = [
@@ -76,7 +83,7 @@ def database_urls() -> Iterator[dict[str, str]]:
                 next(postgres, None)
 
 
-@pytest.fixture(scope="session", params=BACKENDS)
+@pytest.fixture(scope="session", params=[ON_POSTGRES if b == "postgresql" else b for b in BACKENDS])
 def server(request: pytest.FixtureRequest, database_urls: dict[str, str]) -> Iterator[LiveServer]:
     with running_server(database_urls[request.param]) as live:
         yield live

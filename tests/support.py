@@ -11,7 +11,7 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +19,7 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import httpx
+import pytest
 import uvicorn
 from fastapi import FastAPI
 
@@ -372,3 +373,19 @@ def all_pages(client: ApiClient, path: str, per_page: int) -> list[list[Any]]:
         url = next_link(response)
         assert len(pages) < 100, "the next links never end"
     return pages
+
+
+# A fixture or test parameter that needs PostgreSQL, whatever TOKENWARD_TEST_BACKENDS says: marked
+# so that ``-m "not postgres"`` (``make check``) leaves out everything that depends on it.
+ON_POSTGRES = pytest.param("postgresql", marks=pytest.mark.postgres)
+
+
+def eventually(check: Callable[[], object], seconds: float = 10.0) -> bool:
+    """Whether ``check()`` turns true within ``seconds``, asking every 50 ms; a generous bound that
+    only catches hangs, never a timing assertion."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.05)
+    return bool(check())

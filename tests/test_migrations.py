@@ -17,7 +17,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Connection
 
-from tests.support import POSTGRES_ADMIN_URL, _migrate, run_async
+from tests.support import ON_POSTGRES, POSTGRES_ADMIN_URL, _migrate, run_async
 from tokenward.config import normalize_database_url
 from tokenward.store.engine import Store
 from tokenward.store.tables import Base
@@ -33,7 +33,7 @@ async def _admin(statement: str) -> None:
         await connection.close()
 
 
-@pytest.fixture
+@pytest.fixture(params=[ON_POSTGRES])
 def empty_postgres() -> Iterator[str]:
     name = f"tokenward_migrations_{uuid.uuid4().hex[:10]}"
     run_async(_admin(f'CREATE DATABASE "{name}"'))

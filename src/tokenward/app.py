@@ -41,7 +41,7 @@ from tokenward.store.engine import Store
 from tokenward.store.health import StoreHealth
 from tokenward.web import install_web
 
-__all__ = ["create_app"]
+__all__ = ["api_router", "create_app"]
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from typing import Any
 from tokenward.config import ConfigurationError, Settings
 from tokenward.gateway.commands import add_gateway_commands, refuse_invalid_routes
 
-__all__ = ["main"]
+__all__ = ["main", "worker_app"]
 
 
 def _settings() -> Settings:

@@ -7,7 +7,13 @@ import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
-__all__ = ["ConfigurationError", "Settings", "ThrottleLimits", "normalize_database_url"]
+__all__ = [
+    "DEFAULT_BASE_URL",
+    "ConfigurationError",
+    "Settings",
+    "ThrottleLimits",
+    "normalize_database_url",
+]
 
 DEFAULT_DATABASE_URL = "sqlite:///./tokenward.db"
 DEFAULT_BASE_URL = "http://127.0.0.1:8000"

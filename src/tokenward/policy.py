@@ -1,4 +1,4 @@
-"""The rule: may this credential act in this organization? Pure; imports nothing of ours.
+"""The rule: may this credential act in this organization? Pure; imports only our vocabulary.
 
 ``decide`` is the only place that answers that question. Every entry point (API routes by
 organization slug, routes that find the organization by loading an object, organization lists,
@@ -18,6 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any
+
+from tokenward.refusals import Refusal
+from tokenward.scopes import Scope
 
 __all__ = [
     "ALL_SCOPES",
@@ -47,21 +50,16 @@ class Role(enum.Enum):
 
 _ROLE_RANK = {Role.MEMBER: 0, Role.MANAGER: 1, Role.OWNER: 2}
 
-ALL_SCOPES: frozenset[str] = frozenset(
-    {
-        "org:read",
-        "org:write",
-        "org:admin",
-        "member:read",
-        "member:write",
-        "member:admin",
-        "project:read",
-        "project:write",
-        "project:admin",
-    }
+ALL_SCOPES: frozenset[str] = frozenset(Scope)
+_MEMBER_SCOPES = frozenset(
+    {Scope.ORG_READ, Scope.MEMBER_READ, Scope.PROJECT_READ, Scope.PROJECT_WRITE}
 )
-_MEMBER_SCOPES = frozenset({"org:read", "member:read", "project:read", "project:write"})
-_MANAGER_SCOPES = _MEMBER_SCOPES | {"org:write", "member:write", "member:admin", "project:admin"}
+_MANAGER_SCOPES = _MEMBER_SCOPES | {
+    Scope.ORG_WRITE,
+    Scope.MEMBER_WRITE,
+    Scope.MEMBER_ADMIN,
+    Scope.PROJECT_ADMIN,
+}
 ROLE_SCOPES: Mapping[Role, frozenset[str]] = MappingProxyType(
     {Role.MEMBER: _MEMBER_SCOPES, Role.MANAGER: _MANAGER_SCOPES, Role.OWNER: ALL_SCOPES}
 )
@@ -159,17 +157,17 @@ class Requirement:
 class Decision:
     allowed: bool
     status: int = 200
-    code: str | None = None
+    code: Refusal | None = None
     message: str = ""
     extra: Mapping[str, Any] = field(default_factory=dict)
     scopes: frozenset[str] = frozenset()
     # In report mode: the code that enforcement would have answered with, though allowed.
-    report_only: str | None = None
+    report_only: Refusal | None = None
     # Allowed only as break-glass: an owner's password session while SSO is required (audited).
     break_glass: bool = False
 
 
-_NOT_FOUND = Decision(False, 404, "not-found", "The requested resource does not exist.")
+_NOT_FOUND = Decision(False, 404, Refusal.NOT_FOUND, "The requested resource does not exist.")
 
 
 def effective_scopes(credential: Credential, role: Role | None) -> frozenset[str]:
@@ -204,7 +202,7 @@ def decide(
         return Decision(
             False,
             403,
-            "insufficient-scope",
+            Refusal.INSUFFICIENT_SCOPE,
             f"This credential lacks the '{requirement.scope}' scope in this organization.",
             {"required": requirement.scope},
         )
@@ -212,7 +210,7 @@ def decide(
         return Decision(
             False,
             403,
-            "session-required",
+            Refusal.SESSION_REQUIRED,
             "This action needs a signed-in browser session; API tokens cannot perform it.",
         )
     if (
@@ -222,7 +220,7 @@ def decide(
         return Decision(
             False,
             403,
-            "organization-token-required",
+            Refusal.ORGANIZATION_TOKEN_REQUIRED,
             "This endpoint is for the organization's own tokens: an owner creates one with the "
             "needed scope on the organization's Tokens page.",
         )
@@ -233,7 +231,7 @@ def decide(
         return Decision(
             False,
             403,
-            "forbidden",
+            Refusal.FORBIDDEN,
             f"Only an organization {needed} may do this.",
             {"required_role": needed},
         )
@@ -245,7 +243,7 @@ def decide(
         return Decision(
             False,
             401,
-            "2fa-required",
+            Refusal.TWO_FACTOR_REQUIRED,
             f"The organization '{organization.slug}' requires two-factor authentication. "
             "Enrol an authenticator app at /settings/account/security/ and sign in again.",
             {"organization": organization.slug},
@@ -262,7 +260,7 @@ def decide(
         return Decision(
             False,
             401,
-            "sso-required",
+            Refusal.SSO_REQUIRED,
             f"The organization '{slug}' requires signing in through its identity provider. "
             f"Sign in at /auth/login/{slug}/.",
             {"organization": slug, "loginUrl": f"/auth/login/{slug}/"},
@@ -277,7 +275,7 @@ def _personal_token_decision(
 ) -> Decision:
     """The organization's rules for personal tokens, in order. Report mode lets a denial or a
     lifetime limit through (and says so); a revocation or a missing SSO authorization never."""
-    reported: str | None = None
+    reported: Refusal | None = None
     for refusal in (
         _revoked_here(credential, organization),
         _denied(organization),
@@ -285,7 +283,7 @@ def _personal_token_decision(
     ):
         if refusal is None:
             continue
-        relaxed = refusal.code != "personal-token-revoked" and (
+        relaxed = refusal.code is not Refusal.PERSONAL_TOKEN_REVOKED and (
             organization.personal_token_enforcement is Enforcement.REPORT
         )
         if not relaxed:
@@ -299,7 +297,7 @@ def _personal_token_decision(
         return Decision(
             False,
             403,
-            "personal-token-sso-unauthorized",
+            Refusal.PERSONAL_TOKEN_SSO_UNAUTHORIZED,
             f"The organization '{slug}' requires SSO: authorize this personal token for it "
             f"through its identity provider at {url} (signed in as the token's owner).",
             {"organization": slug, "authorizeUrl": url},
@@ -316,7 +314,7 @@ def _revoked_here(credential: Credential, organization: OrganizationPolicy) -> D
         return Decision(
             False,
             403,
-            "personal-token-revoked",
+            Refusal.PERSONAL_TOKEN_REVOKED,
             f"An owner of '{slug}' revoked this token's access to the organization. It still "
             "works in your other organizations; use an organization token here.",
             {"organization": slug},
@@ -330,7 +328,7 @@ def _denied(organization: OrganizationPolicy) -> Decision | None:
         return Decision(
             False,
             403,
-            "personal-token-denied",
+            Refusal.PERSONAL_TOKEN_DENIED,
             f"The organization '{slug}' does not allow personal API tokens. "
             "Ask an organization owner or manager for an organization token, "
             "or sign in with a browser session.",
@@ -346,7 +344,7 @@ def _lifetime_exceeded(credential: Credential, organization: OrganizationPolicy)
         return Decision(
             False,
             403,
-            "personal-token-lifetime-exceeded",
+            Refusal.PERSONAL_TOKEN_LIFETIME_EXCEEDED,
             f"The organization '{slug}' accepts personal tokens that expire within {days} days "
             "of their creation. Create a new personal token with an expires_at no more than "
             f"{days} days ahead, or use an organization token.",

@@ -8,14 +8,14 @@ the requests a test has just made.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pyotp
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
 from tests.browser.conftest import BROWSER_MARKS, BrowserWorld, Visit
-from tests.support import ApiClient, LiveServer, assert_error, running_server
+from tests.support import ApiClient, LiveServer, assert_error, eventually, running_server
 
 pytestmark = BROWSER_MARKS
 
@@ -25,15 +25,6 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     database = tmp_path_factory.mktemp("rules-pages") / "test.db"
     with running_server(f"sqlite+aiosqlite:///{database}", usage_flush_seconds=0.1) as live:
         yield live
-
-
-def eventually(check: Callable[[], bool], seconds: float = 5.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def _tab(page: Page, name: str) -> Locator:

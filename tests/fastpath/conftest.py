@@ -12,7 +12,7 @@ from typing import Any
 import asyncpg
 import pytest
 
-from tests.support import LiveServer, World, _migrate, run_async
+from tests.support import ON_POSTGRES, LiveServer, World, _migrate, run_async
 from tokenward.config import Settings
 from tokenward.store.notifications import asyncpg_dsn
 
@@ -57,7 +57,7 @@ def execute_sql(database_url: str, statement: str, *args: Any) -> Any:
     return run_async(run())
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=[ON_POSTGRES])
 def postgres_url(database_urls: dict[str, str]) -> str:
     if "postgresql" not in database_urls:
         pytest.fail("the fast-path tests need the PostgreSQL backend (TOKENWARD_TEST_BACKENDS)")

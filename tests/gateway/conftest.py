@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import BACKENDS
-from tests.gateway.proxies import PROXIES, Proxy, running_proxy
+from tests.gateway.proxies import PROXY_PARAMS, Proxy, running_proxy
 from tests.gateway.upstream import Upstream, running_upstream
 from tests.support import ApiClient, LiveServer, World, free_port, running_server
 
@@ -86,7 +86,7 @@ def gateway_server(
         yield live
 
 
-@pytest.fixture(scope="module", params=PROXIES)
+@pytest.fixture(scope="module", params=PROXY_PARAMS)
 def proxy(
     request: pytest.FixtureRequest,
     gateway_server: LiveServer,

@@ -18,15 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import free_port
 
-__all__ = ["PROXIES", "Proxy", "documented_config", "running_proxy"]
+__all__ = ["PROXIES", "PROXY_PARAMS", "Proxy", "documented_config", "running_proxy"]
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTED_TOKENWARD = "127.0.0.1:8000"
 DOCUMENTED_UPSTREAM = "127.0.0.1:3000"
 PROXIES = ("nginx", "caddy")
+# As fixture parameters: marked so that ``-m "not proxy"`` leaves out what needs nginx or Caddy.
+PROXY_PARAMS = [pytest.param(name, marks=pytest.mark.proxy) for name in PROXIES]
 
 
 def documented_config(kind: str) -> str:

@@ -12,14 +12,14 @@ import pytest
 
 from tests.fastpath.conftest import start_server
 from tests.gateway.conftest import through, write_routes
-from tests.gateway.proxies import PROXIES, Proxy, running_proxy
+from tests.gateway.proxies import PROXY_PARAMS, Proxy, running_proxy
 from tests.gateway.upstream import Upstream
-from tests.support import LiveServer, World, _migrate, run_async
+from tests.support import ON_POSTGRES, LiveServer, World, _migrate, run_async
 
 HANG = 15.0  # seconds: only to stop a hang, never a speed claim
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="module", params=[ON_POSTGRES])
 def two_processes(
     database_urls: dict[str, str], upstream: Upstream, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[tuple[LiveServer, LiveServer]]:
@@ -36,7 +36,7 @@ def two_processes(
     second.stop()
 
 
-@pytest.fixture(scope="module", params=PROXIES)
+@pytest.fixture(scope="module", params=PROXY_PARAMS)
 def proxy_to_second(
     request: pytest.FixtureRequest,
     two_processes: tuple[LiveServer, LiveServer],

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 from sqlalchemy import select
 
 from tests.mailbox import Mailbox
-from tests.support import LiveServer, World, run_async, running_server
+from tests.support import ON_POSTGRES, LiveServer, World, run_async, running_server
 from tokenward.store.engine import Store
 from tokenward.store.tables import OutgoingEmail
 
@@ -21,7 +20,7 @@ def mailbox() -> Iterator[Mailbox]:
     box.stop()
 
 
-@pytest.fixture(scope="session", params=["sqlite", "postgresql"])
+@pytest.fixture(scope="session", params=["sqlite", ON_POSTGRES])
 def rules_server(
     request: pytest.FixtureRequest, database_urls: dict[str, str], mailbox: Mailbox
 ) -> Iterator[LiveServer]:
@@ -42,15 +41,6 @@ def rules(rules_server: LiveServer) -> Iterator[World]:
     world = World(rules_server)
     yield world
     world.close()
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def queued_to(world: World, recipient: str) -> list[str]:

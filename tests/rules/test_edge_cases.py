@@ -6,9 +6,8 @@ import logging
 
 import pytest
 
-from tests.rules.conftest import eventually
 from tests.rules.test_two_factor import enrol
-from tests.support import World, assert_error, error_code
+from tests.support import World, assert_error, error_code, eventually
 from tokenward.actions.organization_rules import tightens
 from tokenward.policy import Enforcement, OrganizationPolicy
 

@@ -10,8 +10,7 @@ from collections.abc import Iterator
 import pytest
 from sqlalchemy import select
 
-from tests.rules.conftest import eventually
-from tests.support import World, run_async, running_server
+from tests.support import World, eventually, run_async, running_server
 from tokenward.store.engine import Store
 from tokenward.store.tables import OutgoingEmail
 

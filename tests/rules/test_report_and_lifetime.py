@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from tests.rules.conftest import eventually
-from tests.support import World, assert_error
+from tests.support import World, assert_error, eventually
 
 
 def _later(days: float) -> str:

@@ -8,8 +8,16 @@ import time
 import pyotp
 
 from tests.mailbox import Mailbox
-from tests.rules.conftest import eventually, queued_to
-from tests.support import PASSWORD, ApiClient, UserAccount, World, assert_error, error_code
+from tests.rules.conftest import queued_to
+from tests.support import (
+    PASSWORD,
+    ApiClient,
+    UserAccount,
+    World,
+    assert_error,
+    error_code,
+    eventually,
+)
 
 
 def next_code(secret: str) -> str:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.mailbox import Mailbox
-from tests.rules.conftest import eventually, queued_to
-from tests.support import World, assert_error
+from tests.rules.conftest import queued_to
+from tests.support import World, assert_error, eventually
 
 
 def test_usage_report_per_token_with_daily_series_and_proposed_impact(rules: World) -> None:

@@ -7,23 +7,24 @@ connection dead (silently dropped: no error ever reaches a request)."""
 
 from __future__ import annotations
 
-import time
 from collections.abc import Iterator
 
 import pytest
 
 from tests.fastpath.conftest import LONG_TTL, execute_sql, listening, wait_for
 from tests.support import (
+    ON_POSTGRES,
     ApiClient,
     LiveServer,
     World,
     error_code,
+    eventually,
     running_server,
 )
 from tests.tcp_proxy import TcpProxy
 
 
-@pytest.fixture
+@pytest.fixture(params=[ON_POSTGRES])
 def proxied(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, TcpProxy]]:
     """A second server over the test PostgreSQL database, reached through a proxy we can cut."""
     if "postgresql" not in database_urls:
@@ -37,15 +38,6 @@ def proxied(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, TcpProx
         wait_for(lambda: listening(server), "the change listener to connect")
         yield server, proxy
         proxy.cut()
-
-
-def _until(predicate: object, seconds: float = 30.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.1)
-    return False
 
 
 def test_store_outage_answers_503_and_recovers(proxied: tuple[LiveServer, TcpProxy]) -> None:
@@ -78,8 +70,10 @@ def test_store_outage_answers_503_and_recovers(proxied: tuple[LiveServer, TcpPro
         assert "Traceback" not in response.text
 
     proxy.restore()
-    assert _until(lambda: anonymous.get("/healthz").status_code == 200)
-    assert _until(lambda: bearer.get(f"/api/0/projects/{project}/").status_code == 200)
+    assert eventually(lambda: anonymous.get("/healthz").status_code == 200, seconds=15)
+    assert eventually(
+        lambda: bearer.get(f"/api/0/projects/{project}/").status_code == 200, seconds=15
+    )
     # The PUT refused during the outage changed nothing.
     settings = owner.get(f"/api/0/organizations/{slug}/").json()["settings"]
     assert settings["allow_personal_tokens"] is True
@@ -121,7 +115,7 @@ def test_a_silently_dead_listener_alone_stops_the_caches(
     # Only the listener finding its connection dead (its ping unanswered) can end the cached
     # allow: it flushes the caches and reconnects, and the change is read fresh.
     path = f"/api/0/organizations/{slug}/"
-    assert _until(lambda: error_code(bearer.get(path)) == "personal-token-denied")
+    assert eventually(lambda: error_code(bearer.get(path)) == "personal-token-denied", 30.0)
     assert error_code(bearer.get(path)) == "personal-token-denied"
     world.close()
 

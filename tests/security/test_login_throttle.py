@@ -20,7 +20,16 @@ import pytest
 
 from tests.fastpath.test_workers import TOKENWARD
 from tests.leakwatch import WATCH
-from tests.support import PASSWORD, ApiClient, World, assert_error, error_code, free_port, unique
+from tests.support import (
+    ON_POSTGRES,
+    PASSWORD,
+    ApiClient,
+    World,
+    assert_error,
+    error_code,
+    free_port,
+    unique,
+)
 from tokenward import passwords
 
 LOGIN = "/api/0/auth/login/"
@@ -109,7 +118,7 @@ def _wait_for_workers(url: str, process: subprocess.Popen[bytes]) -> None:
     raise AssertionError("tokenward serve --workers 4 did not come up")
 
 
-@pytest.fixture
+@pytest.fixture(params=[ON_POSTGRES])
 def four_workers(database_urls: dict[str, str], tmp_path: Path) -> Iterator[str]:
     if "postgresql" not in database_urls:
         pytest.fail("this test needs the PostgreSQL backend (TOKENWARD_TEST_BACKENDS)")

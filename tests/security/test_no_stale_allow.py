@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support import ApiClient, World, running_server
+from tests.support import ON_POSTGRES, ApiClient, World, running_server
 
 PROPAGATION_BOUND = 1.0
 LOCAL, REMOTE = range(0, 3), range(3, 6)  # the hammer's clients on the changing / other process
@@ -86,7 +86,7 @@ class Hammer:
         return sum(1 for shots in self.shots for s in shots if s.sent < moment and s.status == 200)
 
 
-@pytest.fixture
+@pytest.fixture(params=[ON_POSTGRES])
 def two_nodes(database_urls: dict[str, str]) -> Iterator[tuple[World, World]]:
     """Two server processes' worth of app (each with its own caches) over one PostgreSQL."""
     if "postgresql" not in database_urls:

@@ -10,7 +10,7 @@ from contextlib import closing, contextmanager
 
 import pytest
 
-from tests.support import LiveServer, World, assert_error, running_server, unique
+from tests.support import ON_POSTGRES, LiveServer, World, assert_error, running_server, unique
 
 STALLED = 100
 
@@ -32,7 +32,7 @@ def _patient_server(database_urls: dict[str, str], backend: str) -> Iterator[Liv
         yield server
 
 
-@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+@pytest.mark.parametrize("backend", ["sqlite", ON_POSTGRES])
 def test_a_hundred_stalled_bodies_leave_everyone_else_served(
     database_urls: dict[str, str], backend: str
 ) -> None:

@@ -135,6 +135,8 @@ def test_swapping_the_prefix_kind_breaks_the_checksum() -> None:
         " " + valid_token(),
         valid_token() + "\n",
     ],
+    # Fixed ids: random ones would differ between pytest-xdist's workers and fail collection.
+    ids=["empty", "truncated", "forty", "too-long", "leading-space", "trailing-newline"],
 )
 def test_wrong_length_is_refused(candidate: str) -> None:
     with pytest.raises(MalformedToken, match="length"):

@@ -11,7 +11,7 @@ from tokenward.auth.principal import Principal
 from tokenward.policy import CredentialKind
 from tokenward.store.audit import record_event
 
-__all__ = ["audit", "credential_summary", "record_audit"]
+__all__ = ["audit", "record_audit"]
 
 
 def credential_summary(principal: Principal) -> dict[str, Any]:

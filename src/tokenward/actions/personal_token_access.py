@@ -28,6 +28,7 @@ from tokenward.policy import (
     decide,
     role_needed_to_manage,
 )
+from tokenward.refusals import STANDINGS
 from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import (
@@ -41,25 +42,13 @@ from tokenward.store.tables import (
 from tokenward.store.usage import PERSONAL, TokenUsage
 
 __all__ = [
-    "STANDINGS",
-    "InventoryEntry",
-    "UsageReport",
+    "TokenUsageSummary",
+    "credential_of",
     "inventory",
     "revoke_here",
     "revoked_token_ids",
-    "standing",
     "usage_report",
 ]
-
-# A token's standing in an organization, from what ``decide`` answers for it.
-STANDINGS = {
-    None: "allowed",
-    "personal-token-revoked": "revoked-here",
-    "personal-token-denied": "denied-by-policy",
-    "personal-token-lifetime-exceeded": "lifetime-exceeded",
-    "2fa-required": "2fa-required",
-    "personal-token-sso-unauthorized": "sso-unauthorized",
-}
 
 
 async def revoked_token_ids(db: AsyncSession, organization: AdmittedOrganization) -> frozenset[str]:
@@ -84,8 +73,9 @@ def credential_of(token: PersonalToken, user: User) -> Credential:
 def standing(decision: Decision) -> tuple[str, str | None]:
     """(standing, would-be standing in report mode) of a token, from the rule's decision."""
     if decision.allowed:
-        return "allowed", STANDINGS.get(decision.report_only) if decision.report_only else None
-    return STANDINGS.get(decision.code, "denied"), None
+        would_be = decision.report_only
+        return "allowed", STANDINGS.get(would_be) if would_be is not None else None
+    return STANDINGS.get(decision.code, "denied") if decision.code is not None else "denied", None
 
 
 @dataclass

@@ -19,11 +19,9 @@ from tokenward.store.recovery_codes import RecoveryCode
 from tokenward.store.tables import LoginSession, Membership, Organization, User
 
 __all__ = [
-    "Enrolment",
     "begin_enrolment",
     "confirm_enrolment",
     "consume_code",
-    "matching_step",
     "organizations_requiring_2fa",
     "pending_enrolment",
     "remove_two_factor",

@@ -18,6 +18,8 @@ from tokenward.auth.principal import Principal
 from tokenward.auth.sessions import COOKIE_NAME, SessionCookies
 from tokenward.config import Settings
 
+__all__ = ["clear_session_cookie", "set_session_cookie"]
+
 router = APIRouter(prefix="/api/0/auth", tags=["auth"])
 
 

@@ -12,7 +12,13 @@ from pydantic import BaseModel, ValidationError
 from tokenward.errors import ApiError
 from tokenward.http.json_depth import MAX_JSON_DEPTH, too_deep
 
-__all__ = ["body_schema", "parse_body", "validation_errors"]
+__all__ = [
+    "body_schema",
+    "invalid_request",
+    "parse_body",
+    "require_json_content_type",
+    "validation_errors",
+]
 
 Model = TypeVar("Model", bound=BaseModel)
 _SOURCES = frozenset({"body", "query", "path", "header", "cookie"})

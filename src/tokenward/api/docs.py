@@ -5,22 +5,19 @@ from __future__ import annotations
 from typing import Any
 
 from tokenward.api.schemas import ErrorOut
+from tokenward.refusals import Refusal
 
 __all__ = ["AUTHENTICATED", "GATED", "document_common_answers", "errors"]
 
-_DESCRIPTIONS = {
-    400: "invalid-request: the body or query failed validation (`extra.errors`).",
-    401: "authentication-required, invalid-token, token-expired or invalid-credentials.",
-    403: "csrf-failed, insufficient-scope, session-required, user-required, forbidden or "
-    "personal-token-denied.",
-    404: "not-found: no such object, or the caller is not a member of its organization.",
-    409: "conflict: e.g. the slug or email is taken, or the last owner would go.",
-    408: "request-timeout: the body did not arrive within the time limit.",
-    413: "payload-too-large: the body is over the size limit.",
-    429: "rate-limited: too many failed attempts; see the Retry-After header.",
-    503: "unavailable: the store cannot be reached.",
-}
 
+def _described(status: int) -> str:
+    return " ".join(
+        f"`{refusal}`: {refusal.description}." for refusal in Refusal if refusal.status == status
+    )
+
+
+# Every status a refusal answers with, described by the refusals that answer it.
+_DESCRIPTIONS = {status: _described(status) for status in sorted({r.status for r in Refusal})}
 
 _HEADERS = {
     429: {

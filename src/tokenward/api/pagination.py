@@ -14,7 +14,7 @@ from sqlalchemy.orm import InstrumentedAttribute
 from tokenward.errors import ApiError
 from tokenward.store.ids import parse_id
 
-__all__ = ["Page", "PageQuery", "paginate"]
+__all__ = ["PageQuery", "paginate"]
 
 MAX_PER_PAGE = 100
 

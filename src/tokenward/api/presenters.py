@@ -17,6 +17,17 @@ from tokenward.store.tables import (
     User,
 )
 
+__all__ = [
+    "audit_entry_out",
+    "member_out",
+    "organization_out",
+    "organization_settings_out",
+    "organization_token_out",
+    "personal_token_out",
+    "project_out",
+    "user_out",
+]
+
 
 def user_out(user: User) -> schemas.UserOut:
     return schemas.UserOut(id=str(user.id), email=user.email, name=user.name)

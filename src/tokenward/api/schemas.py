@@ -19,6 +19,43 @@ from pydantic_core import PydanticCustomError
 from tokenward.policy import ALL_SCOPES
 from tokenward.store.tables import SLUG_PATTERN
 
+__all__ = [
+    "REQUEST_MODELS",
+    "ActorOut",
+    "AffectedOut",
+    "AuditEntryOut",
+    "ErrorOut",
+    "HealthOut",
+    "LoginOut",
+    "LoginRequest",
+    "MemberCreate",
+    "MemberOut",
+    "MemberUpdate",
+    "OrganizationCreate",
+    "OrganizationOut",
+    "OrganizationSettingsOut",
+    "OrganizationTokenCreate",
+    "OrganizationTokenCreated",
+    "OrganizationTokenOut",
+    "OrganizationUpdate",
+    "PersonalTokenCreate",
+    "PersonalTokenCreated",
+    "PersonalTokenOut",
+    "PersonalTokenStandingOut",
+    "PersonalTokenUsageOut",
+    "ProjectCreate",
+    "ProjectOut",
+    "ProjectUpdate",
+    "SettingsUpdate",
+    "TokenUsageOut",
+    "TwoFactorCode",
+    "TwoFactorSetupOut",
+    "TwoFactorStatusOut",
+    "UsageDayOut",
+    "UsageTotalsOut",
+    "UserOut",
+]
+
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
 
 

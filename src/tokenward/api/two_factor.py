@@ -18,6 +18,8 @@ from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.store.tables import User
 
+__all__ = ["throttle_of"]
+
 router = APIRouter(prefix="/api/0/users/me/2fa", tags=["two-factor"])
 
 

@@ -24,7 +24,7 @@ from tokenward.store.principals import (
 from tokenward.store.sso import sso_organizations_of_session, sso_organizations_of_token
 from tokenward.store.tables import utcnow
 
-__all__ = ["Authenticator", "unavailable"]
+__all__ = ["UNSAFE_METHODS", "Authenticator", "unavailable"]
 
 log = logging.getLogger("tokenward.auth")
 

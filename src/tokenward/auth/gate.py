@@ -2,7 +2,7 @@
 
 Routes depend on exactly one of ``public()``, ``user_level(...)``, ``organization_access(...)`` or
 ``project_access(...)``. Each returns a FastAPI dependency marked with its kind, so the route
-inventory (``route_access``) can prove that no route forgot the check. Organization access reads
+inventory (``auth.inventory``) can prove that no route forgot the check. Organization access reads
 the organization and the caller's membership in one query and asks ``policy.decide``; routes that
 only learn the organization after loading an object (``/projects/{id}/``) do the same with that
 object's organization.
@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import functools
 import json
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -66,17 +66,14 @@ __all__ = [
     "Access",
     "OrganizationContext",
     "ProjectContext",
-    "Refinement",
     "admit_named",
     "authentication_of",
     "client_ip",
     "database",
-    "gatekeeper_of",
     "organization_access",
     "policy_of",
     "project_access",
     "public",
-    "raise_for",
     "require_principal",
     "user_level",
 ]
@@ -400,12 +397,3 @@ async def admit_named(
         request, db, requirement, None, principal, organization, stored_role
     )
     return OrganizationContext(db, principal, found, role, scopes, client_ip(request), admitted)
-
-
-def route_access(dependencies: list[Callable[..., Awaitable[Any] | Any]]) -> list[Access]:
-    """The access kinds declared by a route's dependency callables (used by the inventory)."""
-    return [
-        getattr(call, ACCESS_ATTRIBUTE)
-        for call in dependencies
-        if getattr(call, ACCESS_ATTRIBUTE, None) is not None
-    ]

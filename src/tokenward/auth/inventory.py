@@ -17,7 +17,7 @@ from starlette.routing import BaseRoute, Mount
 
 from tokenward.auth.gate import ACCESS_ATTRIBUTE, Access
 
-__all__ = ["RouteAccess", "inventory", "undeclared_routes"]
+__all__ = ["inventory", "undeclared_routes"]
 
 # Non-API routes that serve no data of anyone's, by path (static files, the schema).
 PUBLIC_PATHS = frozenset({"/openapi.json", "/static"})

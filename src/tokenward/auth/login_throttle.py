@@ -24,7 +24,7 @@ from tokenward.errors import ApiError
 from tokenward.store.attempts import forget_expired, give_back, reserve
 from tokenward.store.engine import Store
 
-__all__ = ["LoginThrottle", "Reservation", "ThrottleLimits"]
+__all__ = ["LoginThrottle", "ThrottleLimits"]
 
 log = logging.getLogger("tokenward.auth")
 

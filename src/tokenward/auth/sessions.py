@@ -9,10 +9,9 @@ import secrets
 
 from itsdangerous import BadSignature, Signer
 
-__all__ = ["COOKIE_NAME", "CSRF_HEADER", "SessionCookies", "hash_session_key"]
+__all__ = ["COOKIE_NAME", "SessionCookies", "hash_session_key"]
 
 COOKIE_NAME = "tokenward_session"
-CSRF_HEADER = "x-csrf-token"
 _MAX_COOKIE_LENGTH = 512
 
 

@@ -17,7 +17,7 @@ from tokenward.gateway.original import FORWARD_AUTH_PREFIX, original_request
 from tokenward.gateway.route_file import load_routes
 from tokenward.store.engine import Store
 
-__all__ = ["GATEWAY_KEY", "install_gateway", "refusal", "router"]
+__all__ = ["install_gateway", "refusal"]
 
 GATEWAY_KEY = "gateway"
 _METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]

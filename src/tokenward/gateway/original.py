@@ -14,7 +14,7 @@ from urllib.parse import unquote_to_bytes
 
 from tokenward.errors import ApiError
 
-__all__ = ["OriginalRequest", "original_request", "path_segments"]
+__all__ = ["FORWARD_AUTH_PREFIX", "OriginalRequest", "original_request", "path_segments"]
 
 FORWARD_AUTH_PREFIX = "/forward-auth"
 _MAX_URI = 8192

@@ -18,7 +18,7 @@ import httpx
 from tokenward.auth.lru import MISSING, ExpiringLRU
 from tokenward.gateway.routes import Resolver
 
-__all__ = ["OrganizationResolver", "ResolverUnavailable"]
+__all__ = ["OrganizationResolver", "ResolverUnavailable", "resolver_url"]
 
 log = logging.getLogger("tokenward.gateway")
 

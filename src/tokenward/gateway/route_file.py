@@ -15,7 +15,7 @@ from typing import Any
 from tokenward.gateway.routes import Access, Resolver, Route, RouteTable, Segment
 from tokenward.policy import ALL_SCOPES
 
-__all__ = ["RouteFileError", "RouteProblem", "load_routes", "parse_routes"]
+__all__ = ["RouteFileError", "load_routes", "parse_routes"]
 
 _NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")

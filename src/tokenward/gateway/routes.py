@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Literal
 
-__all__ = ["Access", "Default", "Resolver", "Route", "RouteMatch", "RouteTable", "Segment"]
+__all__ = ["Access", "Resolver", "Route", "RouteMatch", "RouteTable", "Segment"]
 
 Access = Literal["public", "user", "organization"]
 Default = Literal["deny", "public"]

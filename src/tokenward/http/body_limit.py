@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from tokenward.errors import error_body
 
-__all__ = ["DEFAULT_BODY_TIMEOUT_SECONDS", "DEFAULT_MAX_BODY_BYTES", "BodyLimitMiddleware"]
+__all__ = ["BodyLimitMiddleware"]
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 DEFAULT_BODY_TIMEOUT_SECONDS = 10.0

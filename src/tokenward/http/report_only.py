@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = ["REPORT_ONLY_HEADER", "REPORT_ONLY_KEY", "ReportOnlyMiddleware"]
+__all__ = ["REPORT_ONLY_KEY", "ReportOnlyMiddleware"]
 
-REPORT_ONLY_HEADER = "Tokenward-Report-Only"
 REPORT_ONLY_KEY = "tokenward.report_only"  # set in the scope's state by the gate
 
 

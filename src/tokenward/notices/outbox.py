@@ -5,12 +5,12 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.store.tables import OutgoingEmail, utcnow
 
-__all__ = ["MAX_ATTEMPTS", "claim_due", "enqueue", "mark_failed", "mark_sent", "pending_count"]
+__all__ = ["claim_due", "enqueue", "mark_failed", "mark_sent"]
 
 MAX_ATTEMPTS = 8
 
@@ -59,10 +59,3 @@ def mark_failed(message: OutgoingEmail, error: str) -> None:
     delay = min(30 * 2 ** (message.attempts - 1), 3600)
     message.next_attempt_at = utcnow() + dt.timedelta(seconds=delay)
     message.last_error = error[:500]
-
-
-async def pending_count(db: AsyncSession) -> int:
-    count = await db.scalar(
-        select(func.count()).select_from(OutgoingEmail).where(OutgoingEmail.sent_at.is_(None))
-    )
-    return int(count or 0)

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import (
 
 from tokenward.store.sqlite_driver import one_crossing_dbapi
 
-__all__ = ["Store", "close_quietly", "create_engine_for"]
+__all__ = ["Store", "close_quietly"]
 
 log = logging.getLogger("tokenward.store")
 

@@ -22,8 +22,8 @@ __all__ = [
     "find_organization_by_id_with_role",
     "find_organization_with_role",
     "find_project",
-    "find_project_with_role",
     "find_role",
+    "is_revoked_here",
 ]
 
 
@@ -42,19 +42,6 @@ async def find_organization_with_role(
         return None  # cannot exist; some byte sequences (NUL) would not even reach PostgreSQL
     row = (await session.execute(_with_role(user_id).where(Organization.slug == slug))).first()
     return (row[0], row[1]) if row else None
-
-
-async def find_project_with_role(
-    session: AsyncSession, project_id: int, user_id: int | None
-) -> tuple[Project, Organization, str | None] | None:
-    query = (
-        _with_role(user_id)
-        .add_columns(Project)
-        .join(Project, Project.organization_id == Organization.id)
-        .where(Project.id == project_id)
-    )
-    row = (await session.execute(query)).first()
-    return (row[2], row[0], row[1]) if row else None
 
 
 async def find_organization_by_id_with_role(

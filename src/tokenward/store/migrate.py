@@ -9,7 +9,7 @@ from alembic.config import Config
 from sqlalchemy import Connection, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-__all__ = ["MIGRATIONS_LOCK_KEY", "upgrade"]
+__all__ = ["upgrade"]
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 # An arbitrary constant shared by every Tokenward process: "tokenward" in ASCII, folded to 63 bits.

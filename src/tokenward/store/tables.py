@@ -29,6 +29,7 @@ __all__ = [
     "AttemptCounter",
     "AuditLogEntry",
     "Base",
+    "Identifier",
     "Invitation",
     "LoginSession",
     "Membership",

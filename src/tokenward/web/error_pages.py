@@ -20,9 +20,10 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 from tokenward.errors import ApiError
+from tokenward.refusals import Refusal
 from tokenward.web.templating import render
 
-__all__ = ["install_page_errors", "is_page_path", "login_url"]
+__all__ = ["install_page_errors"]
 
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 
@@ -46,15 +47,9 @@ _TITLES = {
     429: "Too many attempts",
     503: "Tokenward cannot reach its database",
 }
-_EXPLANATIONS = {
-    "2fa-required": "This organization requires two-factor authentication. Turn it on under "
-    "Account security (/settings/account/security/), then come back.",
-    "not-found": "There is no such page, or it belongs to an organization you are not a member of.",
-    "csrf-failed": "This form was not sent from a Tokenward page, or it has expired. Go back, "
-    "reload the page and try again.",
-    "session-required": "These pages are for signed-in people. API tokens cannot use them.",
-    "insufficient-scope": "Your role in this organization does not include this. Ask one of "
-    "its managers or owners.",
+# What a person reads on an error page: the refusal's explanation, else the error's message.
+_EXPLANATIONS: dict[str, str] = {
+    refusal: text for refusal in Refusal if (text := refusal.explanation) is not None
 }
 
 

@@ -30,13 +30,13 @@ from tokenward.auth.principal import Authentication
 from tokenward.errors import ApiError
 
 __all__ = [
-    "CSRF_FIELD",
     "FORM_ERRORS",
     "checked_form",
-    "field_errors",
+    "error_context",
     "issue_login_token",
     "login_token_matches",
     "set_login_nonce",
+    "status_for",
     "suggested_slug",
     "text",
     "texts",

@@ -10,9 +10,10 @@ from fastapi.responses import HTMLResponse
 
 from tokenward.auth.gate import OrganizationContext
 from tokenward.policy import ALL_SCOPES
+from tokenward.refusals import STANDINGS
 from tokenward.web.templating import render
 
-__all__ = ["SCOPES", "STANDING_WORDS", "Tab", "organization_page", "scope_sort_key"]
+__all__ = ["SCOPES", "STANDING_WORDS", "organization_page", "organization_url"]
 
 _RESOURCES = ("org", "member", "project")
 _LEVELS = ("read", "write", "admin")
@@ -31,12 +32,8 @@ SCOPES: tuple[str, ...] = tuple(sorted(ALL_SCOPES, key=scope_sort_key))
 # A personal token's standing in an organization (see actions.personal_token_access), in words.
 STANDING_WORDS = {
     "allowed": "allowed",
-    "denied-by-policy": "denied by policy",
-    "lifetime-exceeded": "lifetime exceeded",
-    "revoked-here": "revoked here",
-    "2fa-required": "two-factor required",
+    **{standing: refusal.words for refusal, standing in STANDINGS.items()},
     "not-a-member": "no longer a member",
-    "sso-unauthorized": "not authorized through SSO",
 }
 
 

@@ -25,14 +25,7 @@ from tokenward.web.rules_words import changes as changes_in_words
 from tokenward.web.rules_words import mode_of
 from tokenward.web.usage_chart import UsageChart, daily_totals, usage_chart
 
-__all__ = [
-    "WINDOW_DAYS",
-    "Preview",
-    "RulesForm",
-    "default_proposal",
-    "preview",
-    "proposal_from",
-]
+__all__ = ["WINDOW_DAYS", "RulesForm", "default_proposal", "preview", "proposal_from"]
 
 WINDOW_DAYS = 30
 _UNAFFECTED = frozenset({"allowed", "not-a-member"})

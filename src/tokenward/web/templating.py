@@ -16,7 +16,7 @@ from tokenward.web.flash import FLASH_COOKIE, take_flash
 from tokenward.web.forms import suggested_slug
 from tokenward.web.page_links import linked
 
-__all__ = ["TEMPLATES_DIRECTORY", "render", "session_principal"]
+__all__ = ["render", "session_principal"]
 
 TEMPLATES_DIRECTORY = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIRECTORY)
