@@ -1,3 +1,3 @@
 """Tokenward: organizations decide which API tokens may act on them."""
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

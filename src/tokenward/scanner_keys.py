@@ -23,7 +23,7 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.serialization import load_pem_public_key
 
-__all__ = ["REREAD_SECONDS", "ScannerKeys", "load_keys"]
+__all__ = ["REREAD_SECONDS", "ScannerKeys"]
 
 log = logging.getLogger("tokenward.secret_scanning")
 

@@ -30,6 +30,7 @@ __all__ = [
     "create_user",
     "end_session",
     "mint_personal_token",
+    "normalize_email",
     "personal_tokens_of",
     "revoke_personal_token",
     "start_session",

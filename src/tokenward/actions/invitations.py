@@ -39,8 +39,6 @@ from tokenward.store.tables import (
 )
 
 __all__ = [
-    "INVITATION_LIFETIME",
-    "AcceptedInvitation",
     "InvitationUnusable",
     "LinkMaker",
     "accept_invitation",

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.actions.leaked_tokens import LEAKED
 from tokenward.store.tables import Membership, OrganizationToken, PersonalToken, User, utcnow
 
-__all__ = ["SHOWN_FOR_DAYS", "leaked_member_tokens", "leaked_organization_tokens"]
+__all__ = ["leaked_member_tokens", "leaked_organization_tokens"]
 
 SHOWN_FOR_DAYS = 90  # how long pages keep showing a token revoked because it leaked
 

@@ -39,15 +39,7 @@ from tokenward.store.tables import (
 )
 from tokenward.store.usage import PERSONAL, TokenUsage
 
-__all__ = [
-    "LEAKED",
-    "MAX_ITEMS",
-    "LeakReporter",
-    "LeakVerdict",
-    "ReportedLeak",
-    "report_leaks",
-    "reported_hash",
-]
+__all__ = ["LEAKED", "MAX_ITEMS", "LeakReporter", "LeakVerdict", "ReportedLeak", "report_leaks"]
 
 LEAKED = "leaked"
 MAX_ITEMS = 1000

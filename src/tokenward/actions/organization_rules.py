@@ -21,8 +21,8 @@ from tokenward.store.tables import Membership, PersonalToken, User
 from tokenward.store.usage import PERSONAL, TokenUsage
 
 __all__ = [
+    "NOTICE_WINDOW_DAYS",
     "check_rules_change",
-    "describe_change",
     "members_affected",
     "members_to_notify",
     "members_without_two_factor",

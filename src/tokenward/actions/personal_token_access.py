@@ -47,6 +47,7 @@ __all__ = [
     "inventory",
     "revoke_here",
     "revoked_token_ids",
+    "standing",
     "usage_report",
 ]
 

@@ -24,7 +24,6 @@ from tokenward.store.recovery_codes import RecoveryCode
 from tokenward.store.tables import Membership, User, utcnow
 
 __all__ = [
-    "CODE_COUNT",
     "looks_like_recovery_code",
     "new_recovery_codes",
     "recovery_codes_left",

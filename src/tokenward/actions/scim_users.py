@@ -35,7 +35,6 @@ from tokenward.store.ids import parse_id
 from tokenward.store.tables import Membership, ScimUser, User, utcnow
 
 __all__ = [
-    "UNUSABLE_PASSWORD",
     "ScimRecord",
     "create_scim_user",
     "delete_scim_user",

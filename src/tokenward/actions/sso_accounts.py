@@ -29,7 +29,6 @@ from tokenward.store.tables import (
 )
 
 __all__ = [
-    "NO_PASSWORD",
     "SignInFailed",
     "account_for",
     "audit_as",

@@ -24,13 +24,7 @@ from tokenward.store.tables import (
 )
 from tokenward.store.usage import PERSONAL, TokenUsage
 
-__all__ = [
-    "AuthorizationEntry",
-    "authorization_path",
-    "authorizations_of",
-    "authorize_path_for",
-    "revoke_authorization",
-]
+__all__ = ["authorizations_of", "authorize_path_for", "revoke_authorization"]
 
 
 def authorization_path(slug: str, token_id: int) -> str:

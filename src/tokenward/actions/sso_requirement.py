@@ -26,12 +26,7 @@ from tokenward.store.tables import (
 )
 from tokenward.store.usage import PERSONAL, TokenUsage
 
-__all__ = [
-    "RequirementImpact",
-    "check_require_sso",
-    "notify_sso_required",
-    "require_sso_impact",
-]
+__all__ = ["check_require_sso", "notify_sso_required", "require_sso_impact"]
 
 
 async def check_require_sso(context: OrganizationContext, settings: dict[str, Any]) -> None:

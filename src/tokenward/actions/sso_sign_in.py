@@ -43,14 +43,7 @@ from tokenward.store.tables import (
     utcnow,
 )
 
-__all__ = [
-    "ATTEMPT_LIFETIME",
-    "SignInFailed",
-    "SignedIn",
-    "StartedSignIn",
-    "finish_sign_in",
-    "start_sign_in",
-]
+__all__ = ["ATTEMPT_LIFETIME", "SignInFailed", "SignedIn", "finish_sign_in", "start_sign_in"]
 
 log = logging.getLogger("tokenward.sso")
 

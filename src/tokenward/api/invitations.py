@@ -21,7 +21,7 @@ from tokenward.auth.gate import OrganizationContext, organization_access
 from tokenward.http.links import link_base
 from tokenward.store.tables import Invitation
 
-__all__ = ["InvitationOut", "invitation_links", "invitation_out", "router", "wake_outbox"]
+__all__ = ["InvitationOut", "invitation_links", "invitation_out", "wake_outbox"]
 
 router = APIRouter(prefix="/api/0/organizations/{org}/invitations", tags=["members"])
 

@@ -37,8 +37,6 @@ from tokenward.scanner_keys import ScannerKeys
 from tokenward.store.engine import Store
 from tokenward.store.leak_report_quota import reserve_report
 
-__all__ = ["REPORTS_PER_WINDOW", "WINDOW_SECONDS", "router"]
-
 log = logging.getLogger("tokenward.secret_scanning")
 
 router = APIRouter(tags=["leaked tokens"])

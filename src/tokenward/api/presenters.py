@@ -25,6 +25,7 @@ __all__ = [
     "organization_token_out",
     "personal_token_out",
     "project_out",
+    "project_row_out",
     "user_out",
 ]
 

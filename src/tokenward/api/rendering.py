@@ -15,7 +15,7 @@ from typing import Any
 from fastapi import Response
 from pydantic import BaseModel, TypeAdapter
 
-__all__ = ["json_list", "json_model"]
+__all__ = ["json_list"]
 
 JSON = "application/json"
 

@@ -49,8 +49,6 @@ from tokenward.scim.schema import (
     service_provider_config,
 )
 
-__all__ = ["router"]
-
 _CORE_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
 _LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
 

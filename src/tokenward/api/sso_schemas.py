@@ -18,6 +18,7 @@ __all__ = [
     "SsoConfigurationOut",
     "SsoConfigurationUpdate",
     "SsoRequirePreviewOut",
+    "TokenSummaryOut",
 ]
 
 _DOMAIN = re.compile(r"^(?=.{1,253}$)([a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from tokenward.errors import ApiError
 from tokenward.policy import Credential, CredentialKind
 
-__all__ = ["ANONYMOUS", "Authentication", "Principal", "UserIdentity"]
+__all__ = ["ANONYMOUS", "ActorType", "Authentication", "Principal", "UserIdentity"]
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,11 +5,7 @@ from __future__ import annotations
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-__all__ = [
-    "CONTENT_SECURITY_POLICY",
-    "SecurityHeadersMiddleware",
-    "allow_forms_to_identity_providers",
-]
+__all__ = ["SecurityHeadersMiddleware", "allow_forms_to_identity_providers"]
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

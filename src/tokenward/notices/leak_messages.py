@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from tokenward.notices.messages import Notice
 
-__all__ = ["leaked_organization_token_notice", "leaked_personal_token_notice", "where_found"]
+__all__ = ["leaked_organization_token_notice", "leaked_personal_token_notice"]
 
 
 def where_found(url: str, source: str) -> str:

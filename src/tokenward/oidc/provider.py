@@ -14,6 +14,7 @@ __all__ = [
     "ProviderMetadata",
     "ProviderUnreachable",
     "fetch_metadata",
+    "get_json",
     "issuer_problem",
 ]
 

@@ -21,13 +21,14 @@ from tokenward.oidc.provider import (
 )
 
 __all__ = [
-    "SCOPES",
     "Client",
     "FlowSecrets",
     "Identity",
     "SignInRefused",
     "authorization_url",
+    "check_id_token",
     "finish",
+    "identity_of",
 ]
 
 SCOPES = "openid email profile"

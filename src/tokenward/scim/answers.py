@@ -16,7 +16,7 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 
 from tokenward.errors import ApiError
 
-__all__ = ["MEDIA_TYPE", "ScimRoute", "scim_error", "scim_response"]
+__all__ = ["ScimRoute", "scim_error", "scim_response"]
 
 log = logging.getLogger("tokenward.scim")
 

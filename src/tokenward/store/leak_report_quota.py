@@ -9,7 +9,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from tokenward.store.tables import Base, Identifier
 
-__all__ = ["LeakReportQuota", "reserve_report"]
+__all__ = ["reserve_report"]
 
 
 class LeakReportQuota(Base):

@@ -10,12 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.store.tables import LoginSession, OrganizationToken, PersonalToken, User
 
-__all__ = [
-    "PersonalTokenRecord",
-    "find_login_session",
-    "find_organization_token",
-    "find_personal_token",
-]
+__all__ = ["find_login_session", "find_organization_token", "find_personal_token"]
 
 
 @dataclass(frozen=True, slots=True)

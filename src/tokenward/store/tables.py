@@ -45,6 +45,7 @@ __all__ = [
     "SsoLoginAttempt",
     "SsoSessionSignIn",
     "SsoTokenAuthorization",
+    "UTCDateTime",
     "User",
     "utcnow",
 ]

@@ -44,6 +44,8 @@ from tokenward.web.token_form import (
     scopes_from_form,
 )
 
+__all__ = ["expiry_from_date"]
+
 router = APIRouter(include_in_schema=False)
 
 PAGE = "/settings/account/tokens/"

@@ -8,7 +8,7 @@ from typing import Any
 
 from tokenward.store.tables import AuditLogEntry
 
-__all__ = ["EVENT_TITLES", "AuditLine", "describe", "event_title"]
+__all__ = ["EVENT_TITLES", "describe", "event_title"]
 
 _TITLES = {
     "org.create": "Organization created",

@@ -23,7 +23,7 @@ from tokenward.errors import ApiError
 from tokenward.refusals import Refusal
 from tokenward.web.templating import render
 
-__all__ = ["install_page_errors"]
+__all__ = ["install_page_errors", "login_url"]
 
 Handler = Callable[[Request, Exception], Response | Awaitable[Response]]
 

@@ -33,13 +33,13 @@ __all__ = [
     "FORM_ERRORS",
     "checked_form",
     "error_context",
+    "field_errors",
     "issue_login_token",
     "login_token_matches",
     "set_login_nonce",
     "status_for",
     "suggested_slug",
     "text",
-    "texts",
     "validated",
 ]
 

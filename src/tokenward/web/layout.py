@@ -13,7 +13,7 @@ from tokenward.policy import ALL_SCOPES
 from tokenward.refusals import STANDINGS
 from tokenward.web.templating import render
 
-__all__ = ["SCOPES", "STANDING_WORDS", "organization_page", "organization_url"]
+__all__ = ["STANDING_WORDS", "organization_page", "organization_url"]
 
 _RESOURCES = ("org", "member", "project")
 _LEVELS = ("read", "write", "admin")

@@ -13,15 +13,7 @@ from markupsafe import Markup
 
 from tokenward.policy import Enforcement, OrganizationPolicy
 
-__all__ = [
-    "MODES",
-    "Consequences",
-    "changes",
-    "consequences",
-    "mode_of",
-    "saved_message",
-    "settings_for_mode",
-]
+__all__ = ["MODES", "changes", "consequences", "mode_of", "saved_message", "settings_for_mode"]
 
 # The three states of personal tokens, as the form offers them.
 MODES = {"allowed": "allowed", "report": "report only", "denied": "denied"}

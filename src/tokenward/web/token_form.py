@@ -14,11 +14,11 @@ from tokenward.web.forms import text
 
 __all__ = [
     "EXPIRY_PRESETS",
+    "LEVEL_WORDS",
     "RESOURCES",
-    "Resource",
     "duplicate_name_error",
     "expiry_from_form",
-    "last_working_day",
+    "expiry_preview",
     "levels_of",
     "scopes_from_form",
 ]

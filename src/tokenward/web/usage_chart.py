@@ -15,7 +15,7 @@ import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-__all__ = ["KINDS", "UsageChart", "daily_totals", "usage_chart"]
+__all__ = ["UsageChart", "daily_totals", "usage_chart"]
 
 # Stacked bottom to top: allowed and not flagged, allowed but would be denied, denied.
 KINDS = (("allowed", "allowed"), ("would-be-denied", "would be denied"), ("denied", "denied"))
