@@ -21,7 +21,7 @@ from pathlib import Path
 
 import httpx
 
-from bench.environment import _free_port, serve
+from bench.environment import free_port, serve
 from bench.figures import Figure
 from bench.load import WRK
 from bench.seed import owner_with_token
@@ -57,7 +57,7 @@ def _documented_nginx() -> str:
 @contextlib.contextmanager
 def _nginx(tokenward: str) -> Iterator[tuple[str, str]]:
     """Yields the URLs of the gateway site and of the no-auth site."""
-    ports = [_free_port() for _ in range(3)]
+    ports = [free_port() for _ in range(3)]
     upstream, gated, plain = ports
     site = (
         _documented_nginx()

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from tests.mailbox import Mailbox
-from tests.rules.conftest import eventually
-from tests.support import World
+from tests.support import World, eventually
 
 
 def test_report_only_says_nothing_breaks_yet(rules: World, mailbox: Mailbox) -> None:

@@ -7,9 +7,8 @@ from pathlib import Path
 
 from tests.leakwatch import WATCH
 from tests.mailbox import Mailbox
-from tests.rules.conftest import eventually
 from tests.rules.test_two_factor import enrol, login
-from tests.support import PASSWORD, ApiClient, World, assert_error
+from tests.support import PASSWORD, ApiClient, World, assert_error, eventually
 from tests.test_cli import tokenward
 
 
