@@ -24,6 +24,7 @@ import httpx
 
 TOKEN_SHAPE = re.compile(r"tw[po]_[0-9A-Za-z]{49}")
 _BROWSER_CALLBACK = "/auth/sso/callback/?"
+_ENROLMENT_PAGE = "/settings/account/security/"
 
 # JSON fields of a response that issue a secret, and what kind of secret each holds.
 ISSUING_FIELDS = {"token": "token", "secret": "TOTP secret"}
@@ -137,6 +138,11 @@ class LeakWatch:
         where = f"{response.request.method} {response.request.url.path} -> {response.status_code}"
         with self._lock:
             self.responses_seen += 1
+            if response.request.url.path.startswith(_ENROLMENT_PAGE):
+                # Until it is confirmed, the page shows its owner the pending authenticator
+                # secret again (a retry after a wrong code needs it); nowhere else may.
+                pending = self._found(text)
+                issuing.update({v: k for v, k in pending.items() if k == "TOTP secret"})
         issued = self.issue(issuing)
         self.check(text, where, issued)
         self.check(_headers_text(response.headers.multi_items()), f"{where} (headers)")
@@ -196,22 +202,22 @@ def _message(record: logging.LogRecord) -> str:
 
 @contextmanager
 def watching_every_log_record(watch: LeakWatch) -> Iterator[None]:
-    """Every record created in this process, whichever logger and handlers it goes to: uvicorn's
-    ``uvicorn.error`` and ``uvicorn.access`` do not propagate to the root logger."""
-    previous = logging.getLogRecordFactory()
+    """Every record handled in this process, whichever logger and handlers it goes to (uvicorn's
+    ``uvicorn.error`` and ``uvicorn.access`` do not propagate to the root logger), as its
+    logger's filters leave it: what a handler would write, redactions included."""
+    original = logging.Logger.callHandlers
 
-    def factory(*args: Any, **kwargs: Any) -> logging.LogRecord:
-        record = previous(*args, **kwargs)
+    def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
         # A record whose message cannot be formatted fails where it is handled, not here.
         with suppress(Exception):
             watch.record(_message(record), record.name)
-        return record
+        original(logger, record)
 
-    logging.setLogRecordFactory(factory)
+    logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
     try:
         yield
     finally:
-        logging.setLogRecordFactory(previous)
+        logging.Logger.callHandlers = original  # type: ignore[method-assign]
 
 
 WATCH = LeakWatch()

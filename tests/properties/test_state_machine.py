@@ -197,10 +197,18 @@ class AccessMachine(RuleBasedStateMachine):
         role=st.sampled_from(ROLES),
         scopes=st.sampled_from(PERSONAL_SCOPES),
         allow=st.booleans(),
+        report=st.booleans(),
         require_2fa=st.booleans(),
     )
     def an_organization_with_a_member_and_tokens(
-        self, owner: int, member: int, role: str, scopes: list[str], allow: bool, require_2fa: bool
+        self,
+        owner: int,
+        member: int,
+        role: str,
+        scopes: list[str],
+        allow: bool,
+        report: bool,
+        require_2fa: bool,
     ) -> None:
         """Start from something worth protecting: an owner, a member, both kinds of token."""
         self.create_organization(owner)
@@ -211,6 +219,13 @@ class AccessMachine(RuleBasedStateMachine):
         self.mint_personal_token(owner, scopes, LIFETIMES[-1])
         self.mint(organization, owner, ORGANIZATION_SCOPES[0])
         self.flip(organization, owner, allow)
+        if report:
+            response = self.session(owner).put(
+                f"/api/0/organizations/{organization.slug}/",
+                json={"settings": {"personal_token_enforcement": "report"}},
+            )
+            assert response.status_code == 200, response.text
+            organization.report_only = True
         if require_2fa:  # by an owner with a second factor, as only they may
             if TWO_FACTOR_USER not in organization.roles:
                 self.add(organization, owner, TWO_FACTOR_USER, "owner")
@@ -436,10 +451,17 @@ class AccessMachine(RuleBasedStateMachine):
     # -- what must hold after every step ---------------------------------------------------
 
     def expected(
-        self, token: Token | None, user: int | None, org: Organization, scope: str | None
+        self,
+        token: Token | None,
+        user: int | None,
+        org: Organization,
+        scope: str | None,
+        *,
+        second_factor: bool = False,
     ) -> tuple[int, str]:
         """The answer to a read that needs ``scope`` in ``org``, per the model, in the order of
-        the contract: credential -> membership -> scope -> 2FA -> the personal-token rules."""
+        the contract: credential -> membership -> scope -> 2FA -> the personal-token rules.
+        ``second_factor`` asks as if the user had one (how lists judge personal tokens)."""
         if token is not None and token.state == "revoked":
             return 401, "invalid-token"
         if token is not None and token.state == "expired":
@@ -455,7 +477,7 @@ class AccessMachine(RuleBasedStateMachine):
         scopes = ROLE_SCOPES[Role(role)] & (token.scopes if token is not None else ALL_SCOPES)
         if scope is not None and scope not in scopes:
             return 403, "insufficient-scope"
-        if org.require_2fa and user != TWO_FACTOR_USER:
+        if org.require_2fa and user != TWO_FACTOR_USER and not second_factor:
             return 401, "2fa-required"
         if token is None:
             return 200, ""
@@ -473,13 +495,16 @@ class AccessMachine(RuleBasedStateMachine):
 
     def visible(self, token: Token | None, user: int | None) -> set[str]:
         """Which of this run's organizations ``GET /organizations/`` should list: those the
-        credential may enter, and those that only want a second factor first."""
+        credential may enter, and those that only want a second factor first. A personal token
+        is listed by its personal-token rules, whatever the second-factor state."""
         if token is not None and token.kind == "organization":
             return {token.organization} if token.organization else set()
+        as_if_enrolled = token is not None
         return {
             org.slug
             for org in self.organizations
-            if self.expected(token, user, org, None) in ((200, ""), (401, "2fa-required"))
+            if self.expected(token, user, org, None, second_factor=as_if_enrolled)
+            in ((200, ""), (401, "2fa-required"))
         }
 
     def callers(self) -> list[tuple[str, Token | None, int | None]]:

@@ -117,7 +117,6 @@ async def start_session(
     if not recovered:
         log.warning("failed two-factor code for user %s from %s", user.id, ip_address)
         raise ApiError(401, "invalid-2fa-code", "The authenticator code is not correct.")
-    await throttle.give_back(reservation)
     if not proven and needs_rehash(user.password_hash):
         user.password_hash = await hash_password_off_loop(password)
     key = cookies.new_key()
@@ -136,6 +135,8 @@ async def start_session(
         delete(LoginSession).where(LoginSession.user_id == user.id, LoginSession.expires_at < now)
     )
     await db.commit()
+    # Given back once this transaction is over: on SQLite the counters share its write lock.
+    await throttle.give_back(reservation)
     return user, key
 
 
