@@ -14,6 +14,7 @@ import asyncpg
 import pytest
 
 from tests.leakwatch import WATCH, LeakWatch, watching_every_log_record
+from tests.mailbox import Mailbox
 from tests.support import (
     ON_POSTGRES,
     POSTGRES_ADMIN_URL,
@@ -67,6 +68,15 @@ def secrets_never_leak() -> Iterator[LeakWatch]:
     root.setLevel(previous_level)
     leaks = [f"{leak.where}: {leak.what}" for leak in WATCH.leaks]
     assert not leaks, "secrets leaked:\n" + "\n".join(leaks[:20])
+
+
+@pytest.fixture(scope="session")
+def mailbox() -> Iterator[Mailbox]:
+    """One SMTP server for every test server that sends email over the shared test databases:
+    their outboxes share one table, so any of them may send a notice another one queued."""
+    box = Mailbox().start()
+    yield box
+    box.stop()
 
 
 @pytest.fixture(scope="session")

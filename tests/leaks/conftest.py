@@ -30,10 +30,9 @@ def send_report(client: ApiClient, keyring: ScannerKeyring, *items: dict[str, An
 
 
 @pytest.fixture(scope="session")
-def leak_mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
+def leak_mailbox(mailbox: Mailbox) -> Mailbox:
+    """The run's one mailbox (see tests/conftest.py): the outbox table is shared."""
+    return mailbox
 
 
 @pytest.fixture(scope="session")

@@ -17,10 +17,9 @@ _ACCEPT_LINK = re.compile(re.escape(LINK_BASE) + r"(/accept-invite/([A-Za-z0-9_-
 
 
 @pytest.fixture(scope="session")
-def people_mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
+def people_mailbox(mailbox: Mailbox) -> Mailbox:
+    """The run's one mailbox (see tests/conftest.py): the outbox table is shared."""
+    return mailbox
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

@@ -13,13 +13,6 @@ from tokenward.store.engine import Store
 from tokenward.store.tables import OutgoingEmail
 
 
-@pytest.fixture(scope="session")
-def mailbox() -> Iterator[Mailbox]:
-    box = Mailbox().start()
-    yield box
-    box.stop()
-
-
 @pytest.fixture(scope="session", params=["sqlite", ON_POSTGRES])
 def rules_server(
     request: pytest.FixtureRequest, database_urls: dict[str, str], mailbox: Mailbox
