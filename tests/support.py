@@ -327,7 +327,7 @@ def error_code(response: httpx.Response) -> str | None:
 def assert_error(
     response: httpx.Response, status: int, code: str, extra: dict[str, Any] | None = None
 ) -> dict[str, Any]:
-    """The response is the coded error of API.md; returns its ``detail``."""
+    """The response is the coded error of docs/api.md; returns its ``detail``."""
     assert response.status_code == status, response.text
     body = response.json()
     assert list(body) == ["detail"], body

@@ -1,4 +1,4 @@
-"""The audit log: every event of API.md, newest first, with actor, address and data, never a
+"""The audit log: every event of docs/api.md, newest first, with actor, address and data, never a
 secret; readable with org:write. Cast: 0 owns, 1 manager, 2 member."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The token format of API.md: prefix, 43 base62 characters, 6-character base62 CRC32."""
+"""The token format of docs/api.md: prefix, 43 base62 characters, 6-character base62 CRC32."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ SCANNER = re.compile(r"\btw[po]_[0-9A-Za-z]{49}\b")
 
 
 def crc32_base62(body: str) -> str:
-    """The checksum as API.md words it, written here without the module's help."""
+    """The checksum as docs/api.md words it, written here without the module's help."""
     number = zlib.crc32(body.encode("ascii"))
     digits = ""
     while number:

@@ -1,5 +1,6 @@
 """``decide`` over the whole matrix: credential kind x role x policy x membership x scope x
-requirement, against an oracle written from API.md, plus the check order spelled out by hand."""
+requirement, against an oracle written from docs/api.md, plus the check order spelled out by
+hand."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ SCOPES = sorted(
     for resource in ("org", "member", "project")
     for level in ("read", "write", "admin")
 )
-# The table of API.md, written out again rather than imported.
+# The table of docs/api.md, written out again rather than imported.
 MEMBER = {"org:read", "member:read", "project:read", "project:write"}
 MANAGER = MEMBER | {"org:write", "member:write", "member:admin", "project:admin"}
 ROLE_TABLE: dict[Role | None, set[str]] = {
@@ -80,7 +81,7 @@ REQUIREMENTS = [
 def oracle(
     credential: Credential, allow: bool, role: Role | None, requirement: Requirement
 ) -> tuple[int, str | None, dict[str, str]]:
-    """API.md's order: 404 for outsiders -> scope -> session -> role -> the token policy."""
+    """docs/api.md's order: 404 for outsiders -> scope -> session -> role -> the token policy."""
     kind = credential.kind
     if kind is CredentialKind.ORGANIZATION_TOKEN:
         if credential.organization_id != HERE:
@@ -309,7 +310,7 @@ def test_decide_never_grants_more_than_the_credential_and_role_hold(
         assert decision.scopes == frozenset()
 
 
-# Every rule together: the refusals of API.md and their statuses, in the documented order.
+# Every rule together: the refusals of docs/api.md and their statuses, in the documented order.
 STATUS_OF = {
     "not-found": 404,
     "insufficient-scope": 403,
@@ -370,7 +371,7 @@ FULL_REQUIREMENTS = [
 def full_oracle(
     credential: Credential, policy: OrganizationPolicy, role: Role | None, requirement: Requirement
 ) -> tuple[int, str | None, dict[str, Any], str | None]:
-    """(status, code, extra, report_only) in API.md's order: membership -> scope -> session ->
+    """(status, code, extra, report_only) in docs/api.md's order: membership -> scope -> session ->
     role -> 2FA -> personal-token rules (revoked here, denied, lifetime), report mode last."""
     status, code, extra = oracle(credential, True, role, requirement)
     if code is not None:
