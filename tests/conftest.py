@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
+import threading
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -15,6 +17,7 @@ import pytest
 
 from tests.leakwatch import WATCH, LeakWatch, watching_every_log_record
 from tests.mailbox import Mailbox
+from tests.sso.rows import close_shared_provider
 from tests.support import (
     ON_POSTGRES,
     POSTGRES_ADMIN_URL,
@@ -104,3 +107,24 @@ def world(server: LiveServer) -> Iterator[World]:
     world = World(server)
     yield world
     world.close()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    close_shared_provider()
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Never end a run with a thread that would keep the process from exiting: Python joins every
+    non-daemon thread before it runs ``atexit`` handlers, so such a thread turns a finished run
+    into one that hangs until CI kills it. Name the threads and leave with a failure instead."""
+    stuck = [
+        thread.name
+        for thread in threading.enumerate()
+        if thread is not threading.main_thread() and thread.is_alive() and not thread.daemon
+    ]
+    if stuck:
+        sys.stderr.write(f"\nthreads still running at the end of the run: {stuck}\n")
+        sys.stderr.flush()
+        sys.stdout.flush()
+        os._exit(pytest.ExitCode.TESTS_FAILED)

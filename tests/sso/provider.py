@@ -113,7 +113,10 @@ def identity_provider(
     recorded = Recorded()
     app = oidc_provider_mock.app(require_nonce=True, access_token_max_age=token_max_age)
     server = werkzeug.serving.make_server("localhost", 0, _Recorder(app, recorded), threaded=True)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.05})
+    # A daemon, so a provider left running can never keep the test process from exiting.
+    thread = threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+    )
     thread.start()
     provider = IdentityProvider(server, recorded)
     try:

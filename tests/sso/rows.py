@@ -21,21 +21,35 @@ from tokenward.store.tables import (
     utcnow,
 )
 
-__all__ = ["WALK_SECRET", "an_authorization", "ensure_configuration", "shared_provider"]
+__all__ = [
+    "WALK_SECRET",
+    "an_authorization",
+    "close_shared_provider",
+    "ensure_configuration",
+    "shared_provider",
+]
 
 WALK_SECRET = "a-client-secret-for-the-walk"
 WATCH.secret(WALK_SECRET, "an SSO client secret")
 
 _SHARED: list[IdentityProvider] = []
+_STOP = contextlib.ExitStack()
 
 
 def shared_provider() -> IdentityProvider:
-    """One identity provider for the whole run, started on first use."""
+    """One identity provider for the whole run, started on first use and stopped by
+    ``close_shared_provider`` when the session finishes."""
     if not _SHARED:
-        stack = contextlib.ExitStack()
-        _SHARED.append(stack.enter_context(identity_provider()))
-        atexit.register(stack.close)
+        _SHARED.append(_STOP.enter_context(identity_provider()))
+        # Also at exit for a process that never says so: its thread is a daemon, so Python
+        # reaches atexit handlers while the server can still acknowledge its shutdown.
+        atexit.register(close_shared_provider)
     return _SHARED[0]
+
+
+def close_shared_provider() -> None:
+    _SHARED.clear()
+    _STOP.close()
 
 
 async def _with_store(database_url: str, work: Any) -> Any:
