@@ -28,11 +28,19 @@ def gated_app() -> FastAPI:
 
 def _organization_gate(app: FastAPI) -> Any:
     for route in _flat_routes(app):  # included routers may be nested
-        if isinstance(route, APIRoute) and route.path == BENCH_PATH and "GET" in route.methods:
+        if (
+            isinstance(route, APIRoute)
+            and route.path == BENCH_PATH
+            and "GET" in (route.methods or ())
+        ):
             for dependency in route.dependant.dependencies:
                 if getattr(dependency.call, ACCESS_ATTRIBUTE, None) == "organization":
                     return dependency.call
     raise LookupError(f"no gated GET {BENCH_PATH}")
+
+
+def _authenticates(middleware: object) -> bool:
+    return middleware is AuthenticationMiddleware
 
 
 def auth_off_app() -> FastAPI:
@@ -40,7 +48,7 @@ def auth_off_app() -> FastAPI:
     from tokenward.auth.principal import Principal
 
     app = gated_app()
-    app.user_middleware = [m for m in app.user_middleware if m.cls is not AuthenticationMiddleware]
+    app.user_middleware = [m for m in app.user_middleware if not _authenticates(m.cls)]
     remembered: dict[str, OrganizationContext] = {}
     principal = Principal(Credential(CredentialKind.SESSION, ALL_SCOPES))
 

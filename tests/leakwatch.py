@@ -207,11 +207,11 @@ def watching_every_log_record(watch: LeakWatch) -> Iterator[None]:
     logger's filters leave it: what a handler would write, redactions included."""
     original = logging.Logger.callHandlers
 
-    def call_handlers(logger: logging.Logger, record: logging.LogRecord) -> None:
+    def call_handlers(self: logging.Logger, record: logging.LogRecord) -> None:
         # A record whose message cannot be formatted fails where it is handled, not here.
         with suppress(Exception):
             watch.record(_message(record), record.name)
-        original(logger, record)
+        original(self, record)
 
     logging.Logger.callHandlers = call_handlers  # type: ignore[method-assign]
     try:

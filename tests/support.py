@@ -351,7 +351,7 @@ def error_fields(response: httpx.Response) -> list[str]:
 
 def next_link(response: httpx.Response) -> str | None:
     """The URL of the ``rel="next"`` link (RFC 8288), or None on the last page."""
-    link = response.headers.get("Link")
+    link: str | None = response.headers.get("Link")
     if link is None:
         return None
     target, _, params = link.partition(";")

@@ -15,21 +15,21 @@ from dataclasses import dataclass
 
 import pyotp
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.browser.conftest import BROWSER_MARKS, BrowserWorld, Visit
 from tests.support import ApiClient, LiveServer, Member, UserAccount, running_server
 
 pytestmark = BROWSER_MARKS
 
-DESKTOP = {"width": 1280, "height": 800}
+DESKTOP: ViewportSize = {"width": 1280, "height": 800}
 # The rightmost edge of any control on the page: beyond the screen means hidden off-screen.
 RIGHTMOST_CONTROL = """() => Math.max(0, ...Array.from(
   document.querySelectorAll("main button, main select, main input, main a")
 ).filter(e => e.getClientRects().length && getComputedStyle(e).visibility !== "hidden"
    && !e.closest("dialog:not([open])"))
  .map(e => e.getBoundingClientRect().right + window.scrollX))"""
-PHONE = {"width": 390, "height": 844}
+PHONE: ViewportSize = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
@@ -87,14 +87,14 @@ def _allowed(owner: ApiClient, slug: str) -> int:
     return allowed
 
 
-def _sign_in(visit: Visit, account: UserAccount, size: dict[str, int]) -> Page:
+def _sign_in(visit: Visit, account: UserAccount, size: ViewportSize) -> Page:
     visit.page.set_viewport_size(size)
     visit.sign_in(account)
     return visit.page
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_report_only_reads_as_one_state(visit: Visit, cast: Cast, size: dict[str, int]) -> None:
+def test_report_only_reads_as_one_state(visit: Visit, cast: Cast, size: ViewportSize) -> None:
     page = _sign_in(visit, cast.owner_account, size)
     visit.goto(f"/settings/{cast.acme}/security/")
     expect(page.locator("#current-state")).to_contain_text("Currently: report only")
@@ -162,9 +162,7 @@ def test_the_dialog_and_message_say_only_what_changes(visit: Visit, cast: Cast) 
 
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
-def test_a_member_sees_where_each_token_works(
-    visit: Visit, cast: Cast, size: dict[str, int]
-) -> None:
+def test_a_member_sees_where_each_token_works(visit: Visit, cast: Cast, size: ViewportSize) -> None:
     page = _sign_in(visit, cast.member.account, size)
     visit.goto("/settings/account/tokens/")
     row = page.get_by_role("row").filter(has_text="laptop")

@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from functools import partial
 
 import pytest
 
 from tests.leaks.conftest import eventually, leak, send_report
 from tests.leaks.keyring import ScannerKeyring
-from tests.support import World, running_server
+from tests.support import ApiClient, World, running_server
 
 
 @pytest.fixture
@@ -32,6 +33,10 @@ def two_processes(
             world.close()
 
 
+def _refused(client: ApiClient, path: str) -> bool:
+    return client.get(path).status_code == 401
+
+
 def test_a_report_to_one_process_revokes_on_the_other(
     two_processes: tuple[World, World], keyring: ScannerKeyring
 ) -> None:
@@ -50,6 +55,4 @@ def test_a_report_to_one_process_revokes_on_the_other(
     assert answered.status_code == 200, answered.text
     assert {item["label"] for item in answered.json()} == {"true_positive"}
     for client in clients:
-        assert eventually(
-            lambda c=client: c.get(f"/api/0/organizations/{slug}/").status_code == 401
-        )
+        assert eventually(partial(_refused, client, f"/api/0/organizations/{slug}/"))

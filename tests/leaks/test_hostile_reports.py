@@ -44,7 +44,7 @@ def test_odd_signature_headers_are_invalid_signatures(
         ("Github-Public-Key-Signature", "MEUCIQ==\xff".encode("latin-1")),
     ):
         headers = {**good, name: value}
-        response = client.post(SCANNER_PATH, content=body, headers=headers)  # type: ignore[arg-type]
+        response = client.post(SCANNER_PATH, content=body, headers=headers)
         assert_error(response, 401, "invalid-signature")
 
 

@@ -7,6 +7,7 @@ import datetime as dt
 import hashlib
 import logging
 
+import httpx
 from sqlalchemy import select, update
 
 from tests.mailbox import Mailbox
@@ -28,7 +29,7 @@ def _invite(owner: ApiClient, slug: str, role: str = "member") -> tuple[str, dic
     return email, response.json()
 
 
-def _accept(world: World, path: str, **form: str) -> tuple[ApiClient, object]:
+def _accept(world: World, path: str, **form: str) -> tuple[ApiClient, httpx.Response]:
     browser = world.anonymous()
     response = browser.post(path, data={"name": "New Person", "password": NEW_PASSWORD, **form})
     return browser, response

@@ -17,17 +17,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import requests
 from fastapi.routing import APIRoute
 from hypothesis import HealthCheck, given, seed, settings
-from schemathesis import APIOperation, Case, GenerationMode
+from schemathesis import GenerationMode
 from schemathesis.specs.openapi.schemas import OpenApiSchema
 
 from tests.properties.test_schemathesis import (
     CHECKS,
     SEED,
+    OpenApiCase,
+    OpenApiOperation,
     OwnerScene,
     _watch,
+    operations_of,
     owner_api,  # noqa: F401 - a fixture
     owner_scene,  # noqa: F401 - a fixture
 )
@@ -90,13 +92,14 @@ def _callers(scene: OwnerScene) -> list[Caller]:
 
 def _gates(server: LiveServer) -> dict[tuple[str, str], Callable[..., Any]]:
     """Each operation's access dependency, by (path, method)."""
-    gates = {}
+    gates: dict[tuple[str, str], Callable[..., Any]] = {}
     for route in _flat_routes(server.app):
         if isinstance(route, APIRoute):
             for dependency in route.dependant.dependencies:
-                if getattr(dependency.call, ACCESS_ATTRIBUTE, None) is not None:
-                    for method in route.methods:
-                        gates[(route.path, method)] = dependency.call
+                call = dependency.call
+                if call is not None and getattr(call, ACCESS_ATTRIBUTE, None) is not None:
+                    for method in route.methods or ():
+                        gates[(route.path, method)] = call
     return gates
 
 
@@ -124,7 +127,7 @@ def _may_succeed(path: str, gate: Callable[..., Any], caller: Caller) -> bool:
     return status == 200
 
 
-def _aim_inside(scene: OwnerScene, case: Case) -> None:
+def _aim_inside(scene: OwnerScene, case: OpenApiCase) -> None:
     scene.aim(case)
     parameters = case.path_parameters
     if isinstance(parameters, dict):
@@ -135,7 +138,7 @@ def _aim_inside(scene: OwnerScene, case: Case) -> None:
 
 
 def _fuzz(
-    operation: APIOperation,
+    operation: OpenApiOperation,
     caller: Caller,
     scene: OwnerScene,
     gate: Callable[..., Any],
@@ -150,9 +153,9 @@ def _fuzz(
         print_blob=True,
     )
     @given(case=operation.as_strategy(generation_mode=GenerationMode.POSITIVE))
-    def run(case: Case) -> None:
+    def run(case: OpenApiCase) -> None:
         _aim_inside(scene, case)
-        response: requests.Response = case.call(session=scene.http, headers=caller.headers)
+        response = case.call(session=scene.http, headers=caller.headers)
         _watch(response)
         scene.replenish(case, response)
         case.validate_response(response, checks=CHECKS, headers=caller.headers)
@@ -184,7 +187,7 @@ def test_every_operation_answers_each_caller_as_the_rule_says(
     subtests: pytest.Subtests,
 ) -> None:
     gates = _gates(server)
-    operations = [result.ok() for result in owner_api.get_all_operations()]
+    operations = operations_of(owner_api)
     callers = _callers(denying)
     outcomes: Counter[tuple[str, bool]] = Counter()
     for caller in callers:

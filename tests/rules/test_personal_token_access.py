@@ -5,16 +5,17 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.mailbox import Mailbox
-from tests.support import World, assert_error, eventually
+from tests.support import ApiClient, World, assert_error, eventually
 
 
 def _later(days: float) -> str:
     return (dt.datetime.now(dt.UTC) + dt.timedelta(days=days)).isoformat()
 
 
-def _token_id(session, token: str) -> str:  # type: ignore[no-untyped-def]
+def _token_id(session: ApiClient, token: str) -> str:
     listed = session.get("/api/0/users/me/tokens/").json()
-    return next(t["id"] for t in listed if t["token_last_characters"] == token[-4:])
+    token_id: str = next(t["id"] for t in listed if t["token_last_characters"] == token[-4:])
+    return token_id
 
 
 def test_inventory_shows_each_token_and_its_standing(rules: World) -> None:

@@ -36,7 +36,7 @@ def test_report_mode_allows_with_a_header_and_counts_would_be_denials(rules: Wor
 
     def counted() -> bool:
         usage = owner.get(f"/api/0/organizations/{slug}/personal-token-usage/").json()
-        totals = usage["totals"]["requests"]
+        totals: dict[str, int] = usage["totals"]["requests"]
         return totals == {"allowed": 1, "denied": 1, "would_be_denied": 1}
 
     assert eventually(counted)

@@ -54,7 +54,9 @@ def test_owner_sets_and_reads_every_setting(rules: World) -> None:
         {"personal_token_enforcement": None},
     ],
 )
-def test_bad_settings_are_refused_and_change_nothing(rules: World, settings: dict) -> None:
+def test_bad_settings_are_refused_and_change_nothing(
+    rules: World, settings: dict[str, object]
+) -> None:
     owner = rules.session()
     slug = rules.organization(owner)
     before = owner.get(f"/api/0/organizations/{slug}/").json()
@@ -71,7 +73,9 @@ def test_bad_settings_are_refused_and_change_nothing(rules: World, settings: dic
         {"require_2fa": False},
     ],
 )
-def test_only_an_owner_in_a_session_changes_settings(rules: World, settings: dict) -> None:
+def test_only_an_owner_in_a_session_changes_settings(
+    rules: World, settings: dict[str, object]
+) -> None:
     owner = rules.session()
     slug = rules.organization(owner)
     manager_account = rules.user()

@@ -212,7 +212,7 @@ def test_only_the_gate_can_admit_an_organization() -> None:
         other = Organization(id=2, slug="other", name="Other", allow_personal_tokens=True)
         OrganizationContext(NO_DB, principal, other, Role.OWNER, ALL_SCOPES, None, admitted)
     with pytest.raises(AttributeError):
-        admitted.id = 2  # type: ignore[misc]
+        admitted.id = 2
     assert (admitted.id, admitted.slug) == (1, "acme")
 
 

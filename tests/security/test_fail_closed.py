@@ -61,7 +61,9 @@ def test_store_outage_answers_503_and_recovers(proxied: tuple[LiveServer, TcpPro
         (anonymous, "POST", "/api/0/auth/login/"),
     ]
     for client, method, path in requests:
-        body = {"email": "a@example.com", "password": "x"} if path.endswith("login/") else None
+        body: dict[str, object] | None = None
+        if path.endswith("login/"):
+            body = {"email": "a@example.com", "password": "x"}
         if method == "PUT":
             body = {"settings": {"allow_personal_tokens": False}}
         response = client.request(method, path, json=body)

@@ -3,18 +3,21 @@ personal tokens authorized per organization through the identity provider."""
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
+
+import httpx
 
 from tests.sso.conftest import SsoOrganization, configure
 from tests.sso.provider import IdentityProvider, csrf_of, sign_in
 from tests.support import ApiClient, World, assert_error, error_fields
 
 
-def _settings(client: ApiClient, slug: str, **settings: object) -> object:
+def _settings(client: ApiClient, slug: str, **settings: object) -> httpx.Response:
     return client.put(f"/api/0/organizations/{slug}/", json={"settings": settings})
 
 
-def _events(client: ApiClient, slug: str, event: str) -> list[dict[str, object]]:
+def _events(client: ApiClient, slug: str, event: str) -> list[dict[str, Any]]:
     entries = client.get(f"/api/0/organizations/{slug}/audit-logs/").json()
     return [entry for entry in entries if entry["event"] == event]
 
@@ -61,8 +64,8 @@ def test_turning_it_on_needs_configuration_and_an_owner_signed_in_through_it(
     assert preview["personal_tokens_stopped"] == 1 and preview["members_to_notify"] == 1
 
     turned = _settings(sso_org.owner_sso, slug, require_sso=True)
-    assert turned.status_code == 200, turned.text  # type: ignore[attr-defined]
-    assert turned.json()["settings"]["require_sso"] is True  # type: ignore[attr-defined]
+    assert turned.status_code == 200, turned.text
+    assert turned.json()["settings"]["require_sso"] is True
     edit = _events(sso_org.owner_sso, slug, "org.edit")[0]
     assert edit["data"]["changes"] == {"require_sso": {"old": False, "new": True}}
     assert edit["data"]["members_notified"] == 1
@@ -75,7 +78,7 @@ def test_sessions_need_sso_and_owners_keep_break_glass(
     slug = sso_org.slug
     member = world.member(sso_org.owner, slug)
     org_token = world.bearer(world.organization_token(sso_org.owner, slug, ["org:read"]))
-    assert _settings(sso_org.owner_sso, slug, require_sso=True).status_code == 200  # type: ignore[attr-defined]
+    assert _settings(sso_org.owner_sso, slug, require_sso=True).status_code == 200
 
     detail = assert_error(member.session.get(f"/api/0/organizations/{slug}/"), 401, "sso-required")
     assert detail["extra"] == {"organization": slug, "loginUrl": f"/auth/login/{slug}/"}
@@ -105,7 +108,7 @@ def test_sessions_need_sso_and_owners_keep_break_glass(
     page = manager.session.get(f"/settings/{slug}/security/", follow_redirects=False)
     assert page.headers["location"].startswith(f"/auth/login/{slug}/")
     off = _settings(owner, slug, require_sso=False)
-    assert off.status_code == 200, off.text  # type: ignore[attr-defined]
+    assert off.status_code == 200, off.text
     glass = _events(sso_org.owner_sso, slug, "sso.break-glass")
     assert {(e["data"]["method"], e["data"]["path"]) for e in glass} == {
         ("GET", f"/api/0/organizations/{slug}/sso/"),
@@ -126,7 +129,7 @@ def test_personal_tokens_need_an_sso_authorization(
     token = world.bearer(secret)
     token_id = member.session.get("/api/0/users/me/tokens/").json()[0]["id"]
     assert token.get(f"/api/0/organizations/{slug}/").status_code == 200
-    assert _settings(sso_org.owner_sso, slug, require_sso=True).status_code == 200  # type: ignore[attr-defined]
+    assert _settings(sso_org.owner_sso, slug, require_sso=True).status_code == 200
 
     refused = token.get(f"/api/0/organizations/{slug}/projects/")
     url = f"/auth/login/{slug}/?token={token_id}"
@@ -150,7 +153,7 @@ def test_personal_tokens_need_an_sso_authorization(
             allow_personal_tokens=False,
         ).status_code
         == 200
-    )  # type: ignore[attr-defined]
+    )
     assert_error(token.get(f"/api/0/organizations/{slug}/"), 403, "personal-token-sso-unauthorized")
     _settings(sso_org.owner_sso, slug, allow_personal_tokens=True)
 

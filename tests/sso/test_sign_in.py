@@ -4,15 +4,16 @@ and every refusal (state, nonce, replay, unverified or foreign email, provider d
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from tests.sso.conftest import SsoOrganization, client_secret, configure
 from tests.sso.provider import IdentityProvider, csrf_of, identity_provider, s256, sign_in, start
-from tests.support import World, assert_error, error_fields, free_port, unique
+from tests.support import ApiClient, World, assert_error, error_fields, free_port, unique
 
 
-def _audit(owner_sso: object, slug: str, event: str) -> list[dict[str, object]]:
-    response = owner_sso.get(f"/api/0/organizations/{slug}/audit-logs/")  # type: ignore[attr-defined]
+def _audit(owner_sso: ApiClient, slug: str, event: str) -> list[dict[str, Any]]:
+    response = owner_sso.get(f"/api/0/organizations/{slug}/audit-logs/")
     assert response.status_code == 200, response.text
     return [entry for entry in response.json() if entry["event"] == event]
 
@@ -150,6 +151,7 @@ def test_refusals_create_nothing(world: World, provider: IdentityProvider) -> No
     replayer = world.anonymous()
     began = start(replayer, f"/auth/login/{slug}/")
     state_cookie = replayer.http.cookies.get("tokenward_sso_state")
+    assert state_cookie is not None
     callback = provider.authorize(began.headers["location"], member_subject)
     assert replayer.get(callback, follow_redirects=False).status_code == 303
     replay = world.anonymous()

@@ -26,6 +26,7 @@ from tokenward.policy import (
     effective_scopes,
     role_needed_to_manage,
 )
+from tokenward.refusals import Refusal
 
 SCOPES = sorted(
     f"{resource}:{level}"
@@ -189,7 +190,7 @@ def test_denial_names_the_organization_and_says_what_to_do() -> None:
     assert decision == Decision(
         False,
         403,
-        "personal-token-denied",
+        Refusal.PERSONAL_TOKEN_DENIED,
         "The organization 'acme' does not allow personal API tokens. Ask an organization owner "
         "or manager for an organization token, or sign in with a browser session.",
         {"organization": "acme"},
@@ -294,7 +295,7 @@ def test_decide_never_grants_more_than_the_credential_and_role_hold(
         credential = Credential(kind, scopes)
     decision = decide(credential, organization(allow=allow), role, requirement)
     assert decision.allowed is (decision.code is None)
-    assert decision.status == (200 if decision.allowed else STATUS_OF[decision.code])
+    assert decision.status == (200 if decision.code is None else STATUS_OF[decision.code])
     if decision.allowed:
         assert decision.scopes <= credential.scopes
         if kind is not CredentialKind.ORGANIZATION_TOKEN:
