@@ -28,6 +28,14 @@ from tests.support import (
 )
 from tokenward.config import normalize_database_url
 
+TESTS = Path(__file__).resolve().parent
+# Each folder of tests/ is a suite with a marker of its name (``pytest -m security``); tests/unit/
+# mirrors src/tokenward/ for tests of one module.
+SUITES = frozenset(
+    {"api", "browser", "fastpath", "gateway", "leaks", "people", "properties", "rules", "security"}
+    | {"sso", "unit"}
+)
+
 BACKENDS = [
     b for b in os.environ.get("TOKENWARD_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
 ]
@@ -107,6 +115,13 @@ def world(server: LiveServer) -> Iterator[World]:
     world = World(server)
     yield world
     world.close()
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        suite = item.path.relative_to(TESTS).parts[0]
+        if suite in SUITES:
+            item.add_marker(suite)
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -8,6 +8,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import pytest
 from sqlalchemy import select
 
 from tests.leakwatch import WATCH
@@ -20,6 +21,8 @@ from tokenward.store.tables import User
 TOKENWARD = str(Path(sys.executable).with_name("tokenward"))
 PASSWORD = "a long enough password"
 WATCH.password(PASSWORD)
+# Each test starts the installed command in fresh interpreters.
+pytestmark = pytest.mark.slow
 
 
 def tokenward(directory: Path, database_url: str, *args: str) -> subprocess.CompletedProcess[str]:

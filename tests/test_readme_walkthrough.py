@@ -10,6 +10,7 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.leakwatch import WATCH
 from tests.support import free_port
@@ -25,6 +26,7 @@ def _walkthrough() -> str:
     return match.group(1)
 
 
+@pytest.mark.slow  # a shell, the installed command and a server process
 def test_readme_walkthrough_works_verbatim(tmp_path: Path) -> None:
     port = free_port()
     (tmp_path / ".venv").symlink_to(Path(sys.prefix))

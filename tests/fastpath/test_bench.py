@@ -7,6 +7,8 @@ import pytest
 from bench.__main__ import main
 
 
+@pytest.mark.slow
+@pytest.mark.postgres  # the bench's databases are PostgreSQL's
 @pytest.mark.timeout(900)  # a dozen server processes start one after another on a busy machine
 def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixture[str]) -> None:
     figures = main(

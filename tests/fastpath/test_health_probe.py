@@ -52,6 +52,7 @@ def _until(predicate: object, seconds: float = 15.0) -> bool:
     return False
 
 
+@pytest.mark.postgres
 def test_a_store_outage_turns_the_probe_to_503_and_back(
     proxied_server: tuple[LiveServer, TcpProxy],
 ) -> None:

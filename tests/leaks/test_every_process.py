@@ -37,6 +37,7 @@ def _refused(client: ApiClient, path: str) -> bool:
     return client.get(path).status_code == 401
 
 
+@pytest.mark.postgres
 def test_a_report_to_one_process_revokes_on_the_other(
     two_processes: tuple[World, World], keyring: ScannerKeyring
 ) -> None:

@@ -264,6 +264,7 @@ def _until(check: Any, seconds: float = 15.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.mark.postgres
 def test_deprovisioning_reaches_every_process_and_spares_the_rest(
     two_nodes: tuple[LiveServer, LiveServer],
 ) -> None:

@@ -180,6 +180,7 @@ def denying(owner_scene: OwnerScene) -> Iterator[OwnerScene]:  # noqa: F811
     assert owner_scene.client.put(path, json=allow).status_code == 200
 
 
+@pytest.mark.slow  # every operation for every kind of caller
 def test_every_operation_answers_each_caller_as_the_rule_says(
     owner_api: OpenApiSchema,  # noqa: F811
     denying: OwnerScene,

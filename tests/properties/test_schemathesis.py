@@ -312,6 +312,7 @@ def _negatable(operation: OpenApiOperation) -> bool:
     return bool(operation.query or operation.body)
 
 
+@pytest.mark.slow  # every operation, two generation modes, 25 cases each
 def test_every_operation_answers_as_documented(
     owner_api: OpenApiSchema, owner_scene: OwnerScene, subtests: pytest.Subtests
 ) -> None:

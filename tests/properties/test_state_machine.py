@@ -24,6 +24,7 @@ from typing import ClassVar, Literal
 
 import httpx
 import pyotp
+import pytest
 from hypothesis import HealthCheck, Phase, assume, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -627,6 +628,7 @@ def _enrol(session: ApiClient) -> None:
     assert confirmed.status_code == 200, confirmed.text
 
 
+@pytest.mark.slow  # Hypothesis runs many programs of many steps
 def test_access_invariants_hold_after_every_step(world: World) -> None:
     accounts = [world.user(f"Person {index}") for index in range(USERS)]
     sessions = [world.login(account) for account in accounts]

@@ -5,6 +5,8 @@ from __future__ import annotations
 import uuid
 from pathlib import Path
 
+import pytest
+
 from tests.leakwatch import WATCH
 from tests.mailbox import Mailbox
 from tests.rules.test_two_factor import enrol, login
@@ -72,6 +74,7 @@ def test_a_recovery_code_signs_in_once_and_is_audited_and_emailed(
     assert status == 200
 
 
+@pytest.mark.slow  # the operator's command runs in a fresh interpreter
 def test_an_operator_resets_a_lost_second_factor(
     rules: World, mailbox: Mailbox, tmp_path: Path
 ) -> None:

@@ -130,6 +130,7 @@ def test_a_route_that_skips_the_gate_cannot_read_an_organizations_members(
         world.close()
 
 
+@pytest.mark.slow  # runs mypy
 def test_mypy_refuses_a_route_that_reads_organization_data_without_the_gate(
     tmp_path: Path,
 ) -> None:

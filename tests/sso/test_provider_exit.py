@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 _STARTS_AND_LEAVES = """
@@ -18,6 +20,7 @@ print("started", flush=True)
 """
 
 
+@pytest.mark.slow  # a fresh interpreter that imports the test support and the provider
 def test_a_process_that_started_the_shared_provider_exits_without_closing_it() -> None:
     finished = subprocess.run(
         [sys.executable, "-c", _STARTS_AND_LEAVES],
