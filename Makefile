@@ -1,6 +1,7 @@
 # Two commands for a newcomer: `make run` and `make test`. Nothing else to install by hand.
-# `make check` is the fast loop: lint, types and every test that needs no PostgreSQL, browser or
-# reverse proxy, on SQLite, in two processes.
+# `make check` is the fast loop (under a minute): lint, types and every test that needs no
+# PostgreSQL, browser or reverse proxy and is not marked slow, on SQLite, in two processes.
+# `make test` runs everything.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -47,7 +48,7 @@ test: $(VENV)/.installed-test lint services
 
 check: $(VENV)/.installed-test lint
 	TOKENWARD_TEST_BACKENDS=sqlite $(BIN)/pytest -q -n 2 \
-		-m "not browser and not postgres and not proxy"
+		-m "not browser and not postgres and not proxy and not slow"
 
 bench: $(VENV)/.installed-test services
 	$(BIN)/python -m bench
