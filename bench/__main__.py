@@ -7,7 +7,8 @@ TOKENWARD_BENCH_ROUNDS (2, alternations of the compared servers), TOKENWARD_BENC
 (100,000), TOKENWARD_BENCH_PRINCIPALS (100,000, cached for the memory figure),
 TOKENWARD_BENCH_FLIPS (100), TOKENWARD_BENCH_REQUESTS (10,000), TOKENWARD_BENCH_FLUSH_SECONDS (3,
 the shipped usage batch interval), TOKENWARD_BENCH_FLOOD_REQUESTS (300), TOKENWARD_BENCH_LEAKS
-(1,000: the most one report may hold).
+(1,000: the most one report may hold). TOKENWARD_BENCH_PEER=0 leaves the Django peer out of the
+end-to-end figure (its virtualenv is built from the network on first use).
 """
 
 from __future__ import annotations
@@ -46,7 +47,10 @@ def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
     secret = "bench-" + uuid.uuid4().hex
     seconds = _size(env, "SECONDS", 5)
     rounds = int(_size(env, "ROUNDS", 2))
-    figures: list[Figure] = [end_to_end(secret, seconds=seconds, rounds=rounds)]
+    with_peer = env.get("TOKENWARD_BENCH_PEER", "1") != "0"
+    figures: list[Figure] = [
+        end_to_end(secret, seconds=seconds, rounds=rounds, with_peer=with_peer)
+    ]
     with temporary_database() as url:
         figures.append(gate_cost(url, secret, seconds=seconds, rounds=rounds))
         figures.append(gateway_cost(url, secret, seconds=seconds))
