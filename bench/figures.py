@@ -8,6 +8,7 @@ import sys
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 import httpx
 
@@ -110,7 +111,7 @@ async def _cold_and_warm(
 
     try:
         await one(*samples[0])  # open the pool's connection outside the measurement
-        cold = [await timed(lambda s=sample: one(*s)) for sample in samples[1:]]  # type: ignore[misc]
+        cold = [await timed(partial(one, *sample)) for sample in samples[1:]]
         warm_sample = samples[0]
         warm = [await timed(lambda: one(*warm_sample)) for _ in range(len(samples))]
     finally:

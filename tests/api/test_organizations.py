@@ -161,10 +161,6 @@ def test_invalid_updates_are_400(cast: Cast, body: dict[str, object], field: str
     assert error_fields(response) == [field]
 
 
-def _listed(client_response: object) -> list[str]:
-    return [org["slug"] for org in client_response]  # type: ignore[attr-defined]
-
-
 def test_the_list_hides_denying_organizations_from_personal_tokens(cast: Cast) -> None:
     allowing = cast.organization()
     denying = cast.organization(allow_personal_tokens=False)

@@ -69,7 +69,9 @@ def test_invite_accept_in_a_fresh_browser_and_reuse_fails(
     expect(row).to_contain_text("invited")
 
     path = _link(mailbox, invitee)
-    stranger = page.context.browser.new_context()  # type: ignore[union-attr]
+    browser = page.context.browser
+    assert browser is not None
+    stranger = browser.new_context()
     try:
         tab = stranger.new_page()
         tab.goto(visit.url(path))

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support import LiveServer, World, assert_error, running_server
+from tests.support import LiveServer, World, assert_error, eventually, running_server
 from tests.tcp_proxy import TcpProxy
 
 PROBES = 60
@@ -43,15 +43,6 @@ def proxied_server(database_urls: dict[str, str]) -> Iterator[tuple[LiveServer, 
         proxy.cut()
 
 
-def _until(predicate: object, seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if predicate():  # type: ignore[operator]
-            return True
-        time.sleep(0.05)
-    return False
-
-
 @pytest.mark.postgres
 def test_a_store_outage_turns_the_probe_to_503_and_back(
     proxied_server: tuple[LiveServer, TcpProxy],
@@ -62,10 +53,10 @@ def test_a_store_outage_turns_the_probe_to_503_and_back(
     assert anonymous.get("/healthz").status_code == 200
 
     proxy.cut()  # nothing else asks the store: the probe itself must notice
-    assert _until(lambda: anonymous.get("/healthz").status_code == 503)
+    assert eventually(lambda: anonymous.get("/healthz").status_code == 503)
     for _ in range(5):  # and keeps saying so, never an "ok" remembered from before
         assert_error(anonymous.get("/healthz"), 503, "unavailable")
 
     proxy.restore()
-    assert _until(lambda: anonymous.get("/healthz").status_code == 200)
+    assert eventually(lambda: anonymous.get("/healthz").status_code == 200)
     world.close()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -119,8 +120,8 @@ def test_a_proposal_keeps_tokens_revoked_here_revoked(rules: World) -> None:
     assert token["current_standing"] == token["proposed_standing"] == "revoked-here"
 
 
-def _policy(**rules: object) -> OrganizationPolicy:
-    return OrganizationPolicy("1", "acme", **rules)  # type: ignore[arg-type]
+def _policy(**rules: Any) -> OrganizationPolicy:
+    return OrganizationPolicy("1", "acme", **rules)
 
 
 def test_enforcing_a_reported_lifetime_limit_tightens() -> None:

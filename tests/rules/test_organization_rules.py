@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -34,8 +35,8 @@ def personal(
     )
 
 
-def org(**rules: object) -> OrganizationPolicy:
-    return OrganizationPolicy("1", "acme", **rules)  # type: ignore[arg-type]
+def org(**rules: Any) -> OrganizationPolicy:
+    return OrganizationPolicy("1", "acme", **rules)
 
 
 SESSION = Credential(CredentialKind.SESSION)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,7 +15,7 @@ from tests.support import PASSWORD, ApiClient, World, assert_error, eventually
 from tests.test_cli import tokenward
 
 
-def _sign_in(world: World, email: str, code: str | None) -> tuple[int, dict[str, object]]:
+def _sign_in(world: World, email: str, code: str | None) -> tuple[int, dict[str, Any]]:
     body = {"email": email, "password": PASSWORD}
     if code is not None:
         body["code"] = code
@@ -22,8 +23,8 @@ def _sign_in(world: World, email: str, code: str | None) -> tuple[int, dict[str,
     return response.status_code, response.json()
 
 
-def _events(owner: ApiClient, slug: str, event: str) -> list[dict[str, object]]:
-    entries: list[dict[str, object]] = owner.get(
+def _events(owner: ApiClient, slug: str, event: str) -> list[dict[str, Any]]:
+    entries: list[dict[str, Any]] = owner.get(
         f"/api/0/organizations/{slug}/audit-logs/?event={event}"
     ).json()
     return entries
@@ -49,11 +50,11 @@ def test_a_recovery_code_signs_in_once_and_is_audited_and_emailed(
     assert all(len(code) == 11 and code[5] == "-" for code in codes)
 
     status, body = _sign_in(rules, email, "aaaaa-bbbbb")
-    assert (status, body["detail"]["code"]) == (401, "invalid-2fa-code")  # type: ignore[index]
+    assert (status, body["detail"]["code"]) == (401, "invalid-2fa-code")
     status, _ = _sign_in(rules, email, codes[0].upper().replace("-", " - "))
     assert status == 200  # case and spacing forgiven
     status, body = _sign_in(rules, email, codes[0])
-    assert (status, body["detail"]["code"]) == (401, "invalid-2fa-code")  # type: ignore[index]
+    assert (status, body["detail"]["code"]) == (401, "invalid-2fa-code")
 
     told = mailbox.wait_for(email)[0]
     assert "recovery code was used" in told.subject
@@ -61,8 +62,8 @@ def test_a_recovery_code_signs_in_once_and_is_audited_and_emailed(
     assert all(code not in told.body for code in codes)
     entries = _events(owner, slug, "user.recovery-code-used")
     assert len(entries) == 1
-    assert entries[0]["data"]["email"] == email  # type: ignore[index]
-    assert entries[0]["data"]["remaining"] == 9  # type: ignore[index]
+    assert entries[0]["data"]["email"] == email
+    assert entries[0]["data"]["remaining"] == 9
 
     # New codes replace the old ones.
     fresh = member.session.post("/api/0/users/me/2fa/recovery-codes/").json()["recovery_codes"]
@@ -98,7 +99,7 @@ def test_an_operator_resets_a_lost_second_factor(
     told = mailbox.wait_for(email)[0]
     assert "Two-factor authentication was removed" in told.subject
     entries = _events(owner, slug, "user.2fa-reset")
-    assert [entry["actor"]["name"] for entry in entries] == ["tokenward reset-2fa"]  # type: ignore[index]
+    assert [entry["actor"]["name"] for entry in entries] == ["tokenward reset-2fa"]
 
     # Without SMTP an operator reads the notices from the outbox; no secret in them.
     outbox = tokenward(tmp_path, url, "outbox", "--limit", "50")

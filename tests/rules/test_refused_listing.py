@@ -4,16 +4,16 @@ refuse (whatever the second-factor state), and only an owner cuts off an owner's
 from __future__ import annotations
 
 from tests.rules.test_two_factor import enrol, login, next_code
-from tests.support import World, assert_error
+from tests.support import ApiClient, World, assert_error
 
 
-def _slugs(client) -> set[str]:  # type: ignore[no-untyped-def]
+def _slugs(client: ApiClient) -> set[str]:
     response = client.get("/api/0/organizations/")
     assert response.status_code == 200, response.text
     return {organization["slug"] for organization in response.json()}
 
 
-def _token_id(session, token: str) -> str:  # type: ignore[no-untyped-def]
+def _token_id(session: ApiClient, token: str) -> str:
     listed = session.get("/api/0/users/me/tokens/").json()
     return str(next(t["id"] for t in listed if t["token_last_characters"] == token[-4:]))
 

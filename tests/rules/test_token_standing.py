@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from tests.support import World, assert_error
+from typing import Any
+
+from tests.support import ApiClient, World, assert_error
 
 
-def _standings(session, name: str) -> dict[str, dict[str, object]]:  # type: ignore[no-untyped-def]
+def _standings(session: ApiClient, name: str) -> dict[str, dict[str, Any]]:
     tokens = session.get("/api/0/users/me/tokens/").json()
     token = next(t for t in tokens if t["name"] == name)
     return {entry["slug"]: entry for entry in token["organizations"]}

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import httpx
+
 from tests.sso.conftest import SsoOrganization
 from tests.sso.provider import IdentityProvider, sign_in
-from tests.support import World
+from tests.support import ApiClient, World
 
 
-def _post(client: object, path: str, data: dict[str, str]) -> object:
-    csrf = client.http.headers["X-CSRF-Token"]  # type: ignore[attr-defined]
-    return client.post(path, data={"csrf_token": csrf, **data}, follow_redirects=False)  # type: ignore[attr-defined]
+def _post(client: ApiClient, path: str, data: dict[str, str]) -> httpx.Response:
+    csrf = client.http.headers["X-CSRF-Token"]
+    return client.post(path, data={"csrf_token": csrf, **data}, follow_redirects=False)
 
 
 def test_owners_configure_and_require_sso_from_the_page(
@@ -22,7 +24,7 @@ def test_owners_configure_and_require_sso_from_the_page(
     refused = _post(
         owner, f"/settings/{slug}/sso/", {"issuer": "http://idp.example.com", "client_id": "c"}
     )
-    assert refused.status_code == 400 and "https" in refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 400 and "https" in refused.text
     saved = _post(
         owner,
         f"/settings/{slug}/sso/",
@@ -32,7 +34,7 @@ def test_owners_configure_and_require_sso_from_the_page(
             "allowed_domains": "example.com, example.org",
         },
     )
-    assert saved.status_code == 303  # type: ignore[attr-defined]
+    assert saved.status_code == 303
     assert owner.get(f"/api/0/organizations/{slug}/sso/").json()["allowed_domains"] == [
         "example.com",
         "example.org",
@@ -40,11 +42,11 @@ def test_owners_configure_and_require_sso_from_the_page(
 
     member = world.member(owner, slug)
     asked = _post(owner, f"/settings/{slug}/sso/require/", {"require_sso": "on"})
-    assert asked.status_code == 200 and "Confirm: require SSO" in asked.text  # type: ignore[attr-defined]
-    assert member.account.email in asked.text  # type: ignore[attr-defined]
+    assert asked.status_code == 200 and "Confirm: require SSO" in asked.text
+    assert member.account.email in asked.text
     assert owner.get(f"/api/0/organizations/{slug}/").json()["settings"]["require_sso"] is False
     done = _post(owner, f"/settings/{slug}/sso/require/", {"require_sso": "on", "confirmed": "yes"})
-    assert done.status_code == 303  # type: ignore[attr-defined]
+    assert done.status_code == 303
     assert owner.get(f"/api/0/organizations/{slug}/").json()["settings"]["require_sso"] is True
 
     # The owner's password session sees break-glass, in red.
@@ -67,5 +69,5 @@ def test_owners_configure_and_require_sso_from_the_page(
     [authorization] = owner.get(f"/api/0/organizations/{slug}/credential-authorizations/").json()
     assert f"sso/authorizations/{authorization['id']}/revoke/" in listed.text
     revoked = _post(owner, f"/settings/{slug}/sso/authorizations/{authorization['id']}/revoke/", {})
-    assert revoked.status_code == 303  # type: ignore[attr-defined]
+    assert revoked.status_code == 303
     assert token.get(f"/api/0/organizations/{slug}/").status_code == 403
