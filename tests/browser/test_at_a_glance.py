@@ -9,8 +9,7 @@ and organizations made once for the module.
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pyotp
@@ -18,7 +17,14 @@ import pytest
 from playwright.sync_api import Page, ViewportSize, expect
 
 from tests.browser.conftest import BROWSER_MARKS, BrowserWorld, Visit
-from tests.support import ApiClient, LiveServer, Member, UserAccount, running_server
+from tests.support import (
+    ApiClient,
+    LiveServer,
+    Member,
+    UserAccount,
+    eventually,
+    running_server,
+)
 
 pytestmark = BROWSER_MARKS
 
@@ -70,15 +76,6 @@ def cast(server: LiveServer) -> Iterator[Cast]:
     assert eventually(lambda: _allowed(owner, acme) == 10)
     yield Cast(account, owner, member, acme, strict, token)
     world.close()
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def _allowed(owner: ApiClient, slug: str) -> int:

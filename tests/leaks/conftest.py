@@ -4,7 +4,6 @@ trusts it, and a real SMTP server for the notices."""
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -65,15 +64,6 @@ def scanning(scanning_server: LiveServer) -> Iterator[World]:
     world = World(scanning_server)
     yield world
     world.close()
-
-
-def eventually(check: Callable[[], bool], seconds: float = 10.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def used_in(owner: ApiClient, slug: str) -> Callable[[], bool]:

@@ -9,9 +9,9 @@ from functools import partial
 
 import pytest
 
-from tests.leaks.conftest import eventually, leak, send_report
+from tests.leaks.conftest import leak, send_report
 from tests.leaks.keyring import ScannerKeyring
-from tests.support import ApiClient, World, running_server
+from tests.support import ApiClient, World, eventually, running_server
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sqlalchemy import func, select
 
 from tests.leaks.conftest import (
-    eventually,
     leak,
     report_body,
     send_report,
@@ -23,7 +22,7 @@ from tests.leaks.conftest import (
 )
 from tests.leaks.keyring import SCANNER_PATH, ScannerKeyring
 from tests.mailbox import Mailbox
-from tests.support import ApiClient, World, assert_error, error_fields, run_async
+from tests.support import ApiClient, World, assert_error, error_fields, eventually, run_async
 from tokenward import credentials
 from tokenward.store.engine import Store
 from tokenward.store.tables import AuditLogEntry, OutgoingEmail

@@ -7,10 +7,10 @@ import hashlib
 
 from sqlalchemy import func, select
 
-from tests.leaks.conftest import eventually, used_in
+from tests.leaks.conftest import used_in
 from tests.leaks.test_secret_scanning import audit_entries
 from tests.mailbox import Mailbox
-from tests.support import World, assert_error, error_fields, run_async
+from tests.support import World, assert_error, error_fields, eventually, run_async
 from tokenward import credentials
 from tokenward.store.engine import Store
 from tokenward.store.tables import OutgoingEmail

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import re
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 import pytest
 
@@ -40,15 +39,6 @@ def people(people_server: LiveServer) -> Iterator[World]:
     world = World(people_server)
     yield world
     world.close()
-
-
-def eventually(check: Callable[[], bool], seconds: float = 15.0) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if check():
-            return True
-        time.sleep(0.05)
-    return check()
 
 
 def accept_links(mailbox: Mailbox, email: str, count: int = 1) -> list[str]:
