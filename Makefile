@@ -47,7 +47,7 @@ test: $(VENV)/.installed-test lint services
 		--cov=tokenward --cov-report=term:skip-covered --cov-fail-under=$(COVERAGE_FLOOR)
 
 check: $(VENV)/.installed-test lint
-	TOKENWARD_TEST_BACKENDS=sqlite $(BIN)/pytest -q -n 2 \
+	TOKENWARD_TEST_BACKENDS=sqlite TOKENWARD_TEST_CHEAP_HASHING=1 $(BIN)/pytest -q -n 2 \
 		-m "not browser and not postgres and not proxy and not slow"
 
 bench: $(VENV)/.installed-test services

@@ -23,6 +23,7 @@ from tests.support import (
     POSTGRES_ADMIN_URL,
     LiveServer,
     World,
+    cheap_password_hashing,
     run_async,
     running_server,
 )
@@ -35,6 +36,9 @@ SUITES = frozenset(
     {"api", "browser", "fastpath", "gateway", "leaks", "people", "properties", "rules", "security"}
     | {"sso", "unit"}
 )
+
+if os.environ.get("TOKENWARD_TEST_CHEAP_HASHING") == "1":
+    cheap_password_hashing()
 
 BACKENDS = [
     b for b in os.environ.get("TOKENWARD_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
