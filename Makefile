@@ -1,7 +1,7 @@
 # Two commands for a newcomer: `make run` and `make test`. Nothing else to install by hand.
 # `make check` is the fast loop (under a minute): lint, types and every test that needs no
-# PostgreSQL, browser or reverse proxy and is not marked slow, on SQLite, in two processes.
-# `make test` runs everything.
+# PostgreSQL, browser or reverse proxy and is not marked slow, on SQLite, in two processes, with
+# passwords hashed at argon2id's lowest cost. `make test` runs everything at the shipped cost.
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
