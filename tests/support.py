@@ -95,11 +95,18 @@ def unstarted_app() -> FastAPI:
     return create_app(Settings(database_url=f"sqlite+aiosqlite:///{never_opened}", secret_key="-"))
 
 
+@functools.cache
+def shared_secret_key(database_url: str) -> str:
+    """The secret key of every server over ``database_url``, as deployment requires: a process
+    that sends another's queued email derives its links with its own key."""
+    return "test-secret-" + uuid.uuid4().hex
+
+
 @contextmanager
 def running_server(database_url: str, **settings: Any) -> Iterator[LiveServer]:
     """A live server over ``database_url`` (migrated first), stopped when the block ends."""
     run_async(_migrate(database_url))
-    settings.setdefault("secret_key", "test-secret-" + uuid.uuid4().hex)
+    settings.setdefault("secret_key", shared_secret_key(database_url))
     server = LiveServer(Settings(database_url=database_url, **settings)).start()
     try:
         yield server
