@@ -14,45 +14,14 @@ from sqlalchemy import select
 
 from tests.leakwatch import WATCH
 from tests.sso.conftest import SsoOrganization, configure
+from tests.sso.invitations import in_store, invitation_keys, invite
 from tests.sso.provider import IdentityProvider, csrf_of
-from tests.support import ApiClient, World, run_async, unique
-from tokenward.notices.sealed_links import derive_key
-from tokenward.store.engine import Store
-from tokenward.store.tables import Base, OutgoingEmail, SsoLoginAttempt, User
+from tests.support import ApiClient, World, unique
+from tokenward.store.tables import Base, SsoLoginAttempt, User
 from tokenward.web.invitation_sso import INVITATION_COOKIE, INVITATION_COOKIE_SALT
 
 CONTINUE = "/accept-invite/continue/"
 PASSWORD = "a brand new passphrase"
-_SEED = re.compile(r"/accept-invite/\{\{sealed:([A-Za-z0-9_-]+)\}\}/")
-
-
-async def _rows(database_url: str, work: Any) -> Any:
-    store = Store(database_url)
-    try:
-        async with store.session() as db:
-            return await work(db)
-    finally:
-        await store.close()
-
-
-def _invite(world: World, owner: ApiClient, slug: str, role: str = "member") -> tuple[str, str]:
-    """Invite a new email; the email and its link's key (derived from the queued, sealed seed)."""
-    email = f"{unique('invitee')}@example.com"
-    response = owner.post(
-        f"/api/0/organizations/{slug}/members/", json={"email": email, "role": role}
-    )
-    assert response.status_code == 201, response.text
-
-    async def bodies(db: Any) -> list[str]:
-        query = select(OutgoingEmail.body).where(OutgoingEmail.recipient == email)
-        return list((await db.scalars(query)).all())
-
-    (body,) = run_async(_rows(world.server.settings.database_url, bodies))
-    seed = _SEED.search(body)
-    assert seed is not None, body
-    key = derive_key(world.server.settings.secret_key, seed.group(1))
-    WATCH.secret(key, "an invitation key")
-    return email, key
 
 
 def _everything_stored(world: World) -> str:
@@ -65,14 +34,14 @@ def _everything_stored(world: World) -> str:
                 lines.append(f"{table.name}: {tuple(row)}")
         return "\n".join(lines)
 
-    return str(run_async(_rows(world.server.settings.database_url, dump)))
+    return str(in_store(world, dump))
 
 
 def _account_exists(world: World, email: str) -> bool:
     async def find(db: Any) -> bool:
         return await db.scalar(select(User.id).where(User.email == email)) is not None
 
-    return bool(run_async(_rows(world.server.settings.database_url, find)))
+    return bool(in_store(world, find))
 
 
 def _invitations(owner: ApiClient, slug: str) -> list[dict[str, Any]]:
@@ -104,7 +73,7 @@ def test_a_new_person_joins_through_sso_without_auto_provisioning(
     owner = world.session("Owner")
     slug = world.organization(owner)
     configure(owner, slug, provider.issuer)  # auto-provisioning off
-    email, key = _invite(world, owner, slug, "manager")
+    email, key = invite(world, owner, slug, "manager")
     browser = world.anonymous()
 
     page = browser.get(f"/accept-invite/{key}/")
@@ -127,7 +96,7 @@ def test_a_new_person_joins_through_sso_without_auto_provisioning(
     async def attempts(db: Any) -> list[str | None]:
         return list((await db.scalars(select(SsoLoginAttempt.next_path))).all())
 
-    assert CONTINUE in run_async(_rows(world.server.settings.database_url, attempts))
+    assert CONTINUE in in_store(world, attempts)
     assert key not in login.headers["location"]  # the request to the identity provider
 
     subject = provider.person(email.upper(), name="Invited Person")
@@ -163,7 +132,7 @@ def test_another_email_at_the_provider_is_refused_and_the_invitation_still_works
     owner = world.session("Owner")
     slug = world.organization(owner)
     configure(owner, slug, provider.issuer, auto_provision=True)
-    email, key = _invite(world, owner, slug)
+    email, key = invite(world, owner, slug)
     stranger = f"{unique('stranger')}@example.com"
 
     browser = world.anonymous()
@@ -198,7 +167,7 @@ def test_a_tampered_or_expired_cookie_changes_nothing(
     owner = world.session("Owner")
     slug = world.organization(owner)
     configure(owner, slug, provider.issuer)
-    email, key = _invite(world, owner, slug)
+    email, key = invite(world, owner, slug)
 
     tampered = world.anonymous()
     login = _to_provider(tampered, key)
@@ -235,20 +204,13 @@ def test_signed_in_with_the_invited_email_joins_with_one_click(
 ) -> None:
     owner = world.session("Owner")
     first, second = world.organization(owner), world.organization(owner)
-    email, first_key = _invite(world, owner, first)
+    email, first_key = invite(world, owner, first)
     response = owner.post(
         f"/api/0/organizations/{second}/members/", json={"email": email, "role": "manager"}
     )
     assert response.status_code == 201 and response.json()["status"] == "invited"
 
-    async def seeds(db: Any) -> list[str]:
-        query = select(OutgoingEmail.body).where(OutgoingEmail.recipient == email)
-        return [_SEED.search(body).group(1) for body in (await db.scalars(query)).all()]  # type: ignore[union-attr]
-
-    found = run_async(_rows(world.server.settings.database_url, seeds))
-    keys = {derive_key(world.server.settings.secret_key, seed) for seed in found}
-    (second_key,) = keys - {first_key}
-    WATCH.secret(second_key, "an invitation key")
+    (second_key,) = invitation_keys(world, email) - {first_key}
 
     # The first invitation makes the account (by password) and signs the browser in.
     browser = world.anonymous()
@@ -292,7 +254,7 @@ def test_an_organization_that_requires_sso_takes_invitees_only_through_it(
         f"/api/0/organizations/{slug}/", json={"settings": {"require_sso": True}}
     )
     assert turned.status_code == 200, turned.text
-    email, key = _invite(world, sso_org.owner_sso, slug)
+    email, key = invite(world, sso_org.owner_sso, slug)
 
     page = world.anonymous().get(f"/accept-invite/{key}/")
     assert page.status_code == 200 and f"Continue with {slug.title()} SSO" in page.text
