@@ -16,7 +16,8 @@ from tests.leakwatch import WATCH
 from tests.sso.conftest import SsoOrganization, configure
 from tests.sso.invitations import in_store, invitation_keys, invite
 from tests.sso.provider import IdentityProvider, csrf_of
-from tests.support import ApiClient, World, unique
+from tests.support import ApiClient, LiveServer, World, unique
+from tokenward.config import Settings
 from tokenward.store.tables import Base, SsoLoginAttempt, User
 from tokenward.web.invitation_sso import INVITATION_COOKIE, INVITATION_COOKIE_SALT
 
@@ -190,6 +191,15 @@ def test_a_tampered_or_expired_cookie_changes_nothing(
     refused = _back_from_provider(expired, provider, login, provider.person(email))
     assert refused.status_code == 400 and "no longer holds" in refused.text
 
+    # A valid cookie does not make an ordinary sign-in (not started from the invitation) create
+    # the account.
+    ordinary = world.anonymous()
+    _to_provider(ordinary, key)
+    assert ordinary.http.cookies.get(INVITATION_COOKIE)
+    plain = ordinary.get(f"/auth/login/{slug}/", follow_redirects=False)
+    refused = _back_from_provider(ordinary, provider, plain, provider.person(email))
+    assert refused.status_code == 400 and "no Tokenward account" in refused.text
+
     # Straight to the continue page, with no cookie at all.
     lost = world.anonymous().get(CONTINUE, follow_redirects=False)
     assert lost.status_code == 400 and "no longer holds the invitation" in lost.text
@@ -273,3 +283,28 @@ def test_an_organization_that_requires_sso_takes_invitees_only_through_it(
     csrf_of(browser)
     # The session came through the organization's SSO, so the new member may use it at once.
     assert browser.get(f"/api/0/organizations/{slug}/").json()["role"] == "member"
+
+
+def test_the_invitation_cookie_is_secure_when_configured(
+    world: World, provider: IdentityProvider
+) -> None:
+    owner = world.session("Owner")
+    slug = world.organization(owner)
+    configure(owner, slug, provider.issuer)
+    _, key = invite(world, owner, slug)
+    # A second server over the same database and secret key, with TOKENWARD_COOKIE_SECURE=true.
+    settings = world.server.settings
+    secure = LiveServer(
+        Settings(
+            database_url=settings.database_url, secret_key=settings.secret_key, cookie_secure=True
+        )
+    ).start()
+    try:
+        browser = ApiClient(secure.url)
+        began = browser.get(f"/accept-invite/{key}/sso/", follow_redirects=False)
+        browser.close()
+    finally:
+        secure.stop()
+    assert began.status_code == 303, began.text
+    cookie = began.headers["set-cookie"].lower()
+    assert cookie.startswith(INVITATION_COOKIE + "=") and "; secure" in cookie
