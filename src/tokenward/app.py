@@ -18,9 +18,10 @@ from tokenward.api.metrics import router as metrics_router
 from tokenward.api.schemas import REQUEST_MODELS
 from tokenward.api.sso_schemas import SSO_REQUEST_MODELS
 from tokenward.auth.authenticator import Authenticator
+from tokenward.auth.cached_organizations import CachedOrganizations
 from tokenward.auth.caches import GateCaches
 from tokenward.auth.coherence import COHERENCE_KEY, Coherence
-from tokenward.auth.gatekeeper import Gatekeeper
+from tokenward.auth.decision_recorder import DecisionRecorder
 from tokenward.auth.inventory import undeclared_routes
 from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.middleware import AuthenticationMiddleware
@@ -120,7 +121,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.caches = caches
     app.state.coherence = coherence
     app.state.usage = usage
-    app.state.gatekeeper = Gatekeeper(caches, metrics, usage)
+    app.state.cached_organizations = CachedOrganizations(caches)
+    app.state.decision_recorder = DecisionRecorder(metrics, usage)
     app.state.outbox = outbox
     app.state.scanner_keys = (
         ScannerKeys(Path(settings.secret_scanning_keys)) if settings.secret_scanning_keys else None

@@ -19,7 +19,7 @@ from tokenward.actions.accounts import normalize_email
 from tokenward.actions.audit import audit, record_audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal, UserIdentity
 from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.errors import ApiError

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.personal_token_access import credential_of, revoked_token_ids
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.notices.messages import policy_change_notice, two_factor_required_notice
 from tokenward.notices.outbox import enqueue

@@ -11,7 +11,7 @@ from tokenward import credentials
 from tokenward.actions.audit import audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
 from tokenward.store.admission import AdmittedOrganization, admitted_id

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.actions.audit import audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext, policy_of
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
 from tokenward.notices.messages import revoked_here_notice
 from tokenward.notices.outbox import enqueue

@@ -10,7 +10,8 @@ from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import audit_entry_out
 from tokenward.api.schemas import AuditEntryOut
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.store.audit import select_entries
 from tokenward.store.tables import AuditLogEntry
 

@@ -13,7 +13,9 @@ from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.presenters import user_out
 from tokenward.api.schemas import LoginOut, LoginRequest, UserOut
-from tokenward.auth.gate import client_ip, database, public, user_level
+from tokenward.auth.access import public, user_level
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import database
 from tokenward.auth.principal import Principal
 from tokenward.auth.sessions import COOKIE_NAME, SessionCookies
 from tokenward.config import Settings

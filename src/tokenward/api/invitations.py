@@ -17,7 +17,8 @@ from tokenward.actions.invitations import (
 )
 from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.http.links import link_base
 from tokenward.store.tables import Invitation
 

@@ -30,7 +30,8 @@ from tokenward.api.leak_schemas import (
     UserLeakVerdictOut,
     inline_body_schema,
 )
-from tokenward.auth.gate import client_ip, public, user_level
+from tokenward.auth.access import public, user_level
+from tokenward.auth.caller import client_ip
 from tokenward.auth.principal import ActorType, Principal
 from tokenward.errors import ApiError
 from tokenward.scanner_keys import ScannerKeys

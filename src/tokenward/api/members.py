@@ -25,7 +25,8 @@ from tokenward.api.invitations import (
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import member_out
 from tokenward.api.schemas import MemberCreate, MemberOut, MemberUpdate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.policy import Requirement, Role, role_needed_to_manage
 from tokenward.store.tables import Membership
 

@@ -19,7 +19,8 @@ from tokenward.api.schemas import (
     OrganizationTokenCreated,
     OrganizationTokenOut,
 )
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.store.tables import OrganizationToken
 
 router = APIRouter(prefix="/api/0/organizations/{org}/tokens", tags=["organization tokens"])

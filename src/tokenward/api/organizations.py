@@ -16,14 +16,11 @@ from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.docs import AUTHENTICATED, GATED, errors
 from tokenward.api.presenters import organization_out
 from tokenward.api.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
-from tokenward.auth.gate import (
-    SSO_HEADER,
-    OrganizationContext,
-    client_ip,
-    database,
-    organization_access,
-    user_level,
-)
+from tokenward.auth.access import organization_access, user_level
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import database
+from tokenward.auth.decision_error import SSO_HEADER
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal
 from tokenward.policy import Requirement, Role
 

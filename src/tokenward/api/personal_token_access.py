@@ -23,7 +23,9 @@ from tokenward.api.schemas import (
     UsageDayOut,
     UsageTotalsOut,
 )
-from tokenward.auth.gate import OrganizationContext, organization_access, policy_of
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.config import Settings
 from tokenward.policy import OrganizationPolicy, Role
 

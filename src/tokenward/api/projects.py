@@ -17,12 +17,8 @@ from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import project_out, project_row_out
 from tokenward.api.rendering import json_list
 from tokenward.api.schemas import ProjectCreate, ProjectOut, ProjectUpdate
-from tokenward.auth.gate import (
-    OrganizationContext,
-    ProjectContext,
-    organization_access,
-    project_access,
-)
+from tokenward.auth.access import organization_access, project_access
+from tokenward.auth.organization_context import OrganizationContext, ProjectContext
 from tokenward.store.tables import Project
 
 router = APIRouter(prefix="/api/0", tags=["projects"])

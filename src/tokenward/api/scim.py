@@ -30,7 +30,8 @@ from tokenward.actions.scim_users import (
     list_scim_users,
     replace_scim_user,
 )
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.http.links import link_base
 from tokenward.scim.answers import ScimRoute, scim_error, scim_response
 from tokenward.scim.parsing import (

@@ -33,7 +33,9 @@ from tokenward.api.sso_schemas import (
     SsoRequirePreviewOut,
     TokenSummaryOut,
 )
-from tokenward.auth.gate import OrganizationContext, database, organization_access, user_level
+from tokenward.auth.access import organization_access, user_level
+from tokenward.auth.database import database
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.policy import Role

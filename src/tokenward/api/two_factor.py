@@ -12,7 +12,8 @@ from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.schemas import TwoFactorCode, TwoFactorSetupOut, TwoFactorStatusOut
-from tokenward.auth.gate import database, user_level
+from tokenward.auth.access import user_level
+from tokenward.auth.database import database
 from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError

@@ -25,7 +25,8 @@ from tokenward.api.schemas import (
     TokenStandingOut,
     UserOut,
 )
-from tokenward.auth.gate import database, user_level
+from tokenward.auth.access import user_level
+from tokenward.auth.database import database
 from tokenward.auth.principal import Principal
 from tokenward.store.tables import PersonalToken
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tokenward.auth.gate import public
+from tokenward.auth.access import public
 from tokenward.errors import ApiError
 from tokenward.gateway.check import Gateway
 from tokenward.gateway.original import FORWARD_AUTH_PREFIX, original_request

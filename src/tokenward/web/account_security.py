@@ -21,7 +21,8 @@ from tokenward.actions.two_factor import (
 )
 from tokenward.api.schemas import TwoFactorCode
 from tokenward.api.two_factor import throttle_of
-from tokenward.auth.gate import database, user_level
+from tokenward.auth.access import user_level
+from tokenward.auth.database import database
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.store.tables import User

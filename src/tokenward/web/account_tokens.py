@@ -16,7 +16,8 @@ from tokenward.actions.accounts import (
 )
 from tokenward.actions.token_standing import OrganizationStanding, token_standings
 from tokenward.api.schemas import PersonalTokenCreate
-from tokenward.auth.gate import database, user_level
+from tokenward.auth.access import user_level
+from tokenward.auth.database import database
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers

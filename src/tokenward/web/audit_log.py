@@ -8,7 +8,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.store.audit import select_entries
 from tokenward.store.tables import AuditLogEntry
 from tokenward.web.audit_words import EVENT_TITLES, describe, event_title

@@ -24,7 +24,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from tokenward.api.bodies import invalid_request, validation_errors
-from tokenward.auth.gate import authentication_of
+from tokenward.auth.caller import authentication_of
 from tokenward.auth.middleware import AUTHENTICATION_KEY
 from tokenward.auth.principal import Authentication
 from tokenward.errors import ApiError

@@ -19,7 +19,9 @@ from tokenward.actions.invitations import (
     find_usable_invitation,
 )
 from tokenward.api.auth import set_session_cookie
-from tokenward.auth.gate import client_ip, database, public
+from tokenward.auth.access import public
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import database
 from tokenward.errors import ApiError
 from tokenward.store.tables import Invitation, Organization, User
 from tokenward.web.flash import redirect_with_flash

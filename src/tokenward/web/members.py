@@ -24,7 +24,8 @@ from tokenward.actions.members import (
 from tokenward.actions.scim_users import managed_user_ids
 from tokenward.api.invitations import invitation_links, wake_outbox
 from tokenward.api.schemas import MemberCreate, MemberUpdate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Role
 from tokenward.store.tables import Invitation, Membership

@@ -21,7 +21,9 @@ from tokenward.actions.sso_configuration import (
 )
 from tokenward.actions.sso_requirement import require_sso_impact
 from tokenward.api.sso_schemas import SsoConfigurationUpdate
-from tokenward.auth.gate import BREAK_GLASS_KEY, OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.admit import BREAK_GLASS_KEY
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Requirement, Role
 from tokenward.sso_urls import redirect_uri

@@ -15,7 +15,8 @@ from tokenward.actions.organization_tokens import (
     revoke_organization_token,
 )
 from tokenward.api.schemas import OrganizationTokenCreate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
 from tokenward.store.tables import OrganizationToken, User

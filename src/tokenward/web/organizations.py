@@ -13,13 +13,10 @@ from tokenward.actions.organizations import (
     visible_organizations,
 )
 from tokenward.api.schemas import OrganizationCreate, OrganizationUpdate
-from tokenward.auth.gate import (
-    OrganizationContext,
-    client_ip,
-    database,
-    organization_access,
-    user_level,
-)
+from tokenward.auth.access import organization_access, user_level
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import database
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.web.flash import redirect_with_flash

@@ -11,7 +11,8 @@ from starlette.datastructures import FormData
 
 from tokenward.actions.leaked_token_lists import leaked_member_tokens
 from tokenward.actions.personal_token_access import inventory, revoke_here
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Enforcement, Role
 from tokenward.store.ids import parse_id

@@ -8,7 +8,8 @@ from starlette.datastructures import FormData
 
 from tokenward.actions.projects import create_project, projects_of
 from tokenward.api.schemas import ProjectCreate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.store.tables import Project
 from tokenward.web.flash import redirect_with_flash

@@ -14,12 +14,10 @@ from tokenward.actions.members import members_of
 from tokenward.actions.organization_rules import check_rules_change
 from tokenward.actions.organizations import update_organization
 from tokenward.api.schemas import SettingsUpdate
-from tokenward.auth.gate import (
-    BREAK_GLASS_KEY,
-    OrganizationContext,
-    organization_access,
-    policy_of,
-)
+from tokenward.auth.access import organization_access
+from tokenward.auth.admit import BREAK_GLASS_KEY
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
 from tokenward.policy import OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.tables import Membership, PersonalToken, User, utcnow

@@ -14,7 +14,9 @@ from starlette.datastructures import FormData
 from tokenward.actions.accounts import end_session, normalize_email, start_session
 from tokenward.api.auth import clear_session_cookie, set_session_cookie
 from tokenward.api.schemas import LoginRequest
-from tokenward.auth.gate import client_ip, database, public, user_level
+from tokenward.auth.access import public, user_level
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import database
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers

@@ -1,0 +1,128 @@
+"""How a route declares its access: every route declares exactly one kind.
+
+Routes depend on exactly one of ``public()``, ``user_level(...)``, ``organization_access(...)`` or
+``project_access(...)``. Each returns a FastAPI dependency marked with its kind, so the route
+inventory (``auth.inventory``) can prove that no route forgot the check, and the application
+refuses to start if one did.
+
+Admission (``auth.admit``) is the only way to organization-owned data: it alone makes an
+``AdmittedOrganization`` (``tokenward.store.admission``), carried by the ``OrganizationContext``
+it returns, and every reader of an organization's data takes one: a route that names an
+organization any other way (a ``user_level`` route reading ``{slug}``, say) cannot call them.
+
+How to add an organization route:
+
+1. Put it under ``/organizations/{org}/`` and depend on ``organization_access(scope, ...)``, or,
+   when the organization is known only from an object, on a gate like ``project_access`` that
+   loads the object and admits its organization. Never load an organization yourself.
+2. Read and write the organization's data only through ``context`` (``context.db``,
+   ``context.admitted``), passing ``context.admitted`` to readers such as ``members_of``.
+3. A new reader of organization-owned data takes ``organization: AdmittedOrganization`` and
+   queries by ``admitted_id(organization)``, never by an ``int`` id or an ``Organization`` row.
+4. A stricter need known only from the body or an object: ``refine=`` or ``context.require``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, Literal
+
+from fastapi import Depends, Request
+
+from tokenward.auth.admit import Refinement, admit_to_organization, admit_to_project
+from tokenward.auth.caller import require_principal
+from tokenward.auth.database import Database
+from tokenward.auth.organization_context import OrganizationContext, ProjectContext
+from tokenward.auth.principal import Principal
+from tokenward.errors import ApiError
+from tokenward.policy import Requirement, Role
+
+__all__ = [
+    "ACCESS_ATTRIBUTE",
+    "REQUIREMENT_ATTRIBUTE",
+    "Access",
+    "organization_access",
+    "project_access",
+    "public",
+    "user_level",
+]
+
+Access = Literal["public", "user", "organization"]
+ACCESS_ATTRIBUTE = "__tokenward_access__"
+# What a gated route asks of the rule before any refinement (read by the fuzz tests' oracle).
+REQUIREMENT_ATTRIBUTE = "__tokenward_requirement__"
+
+
+def _mark(kind: Access, dependency: Callable[..., Any]) -> Any:
+    setattr(dependency, ACCESS_ATTRIBUTE, kind)
+    return Depends(dependency)
+
+
+def public() -> Any:
+    """A route anyone may call; it reads no organization data (``dependencies=[public()]``)."""
+
+    async def public_access() -> None:
+        return None
+
+    return _mark("public", public_access)
+
+
+def user_level(*, session_only: bool = False, allow_organization_token: bool = False) -> Any:
+    """A route about the caller, not an organization. Gives the ``Principal``."""
+
+    async def user_access(request: Request) -> Principal:
+        principal = require_principal(request)
+        if principal.user is None and not allow_organization_token:
+            raise ApiError(
+                403,
+                "user-required",
+                "This endpoint is about a user; organization tokens have none.",
+            )
+        if session_only and not principal.is_session:
+            raise ApiError(
+                403,
+                "session-required",
+                "This action needs a signed-in browser session; API tokens cannot perform it.",
+            )
+        return principal
+
+    setattr(user_access, REQUIREMENT_ATTRIBUTE, Requirement(None, session_only))
+    user_access.allows_organization_token = allow_organization_token  # type: ignore[attr-defined]
+    return _mark("user", user_access)
+
+
+def organization_access(
+    scope: str | None,
+    *,
+    session_only: bool = False,
+    minimum_role: Role | None = None,
+    refine: Refinement | None = None,
+    organization_token_only: bool = False,
+    sso_break_glass: bool = False,
+) -> Any:
+    """A route under ``/organizations/{org}/``. Gives an ``OrganizationContext``."""
+    requirement = Requirement(
+        scope,
+        session_only,
+        minimum_role,
+        organization_token_only=organization_token_only,
+        sso_break_glass=sso_break_glass,
+    )
+
+    async def organization_gate(request: Request, org: str, db: Database) -> OrganizationContext:
+        return await admit_to_organization(request, db, org, requirement, refine)
+
+    setattr(organization_gate, REQUIREMENT_ATTRIBUTE, requirement)
+    return _mark("organization", organization_gate)
+
+
+def project_access(scope: str) -> Any:
+    """A route under ``/projects/{project_id}/``: its organization passes the same check.
+    Gives a ``ProjectContext``."""
+    requirement = Requirement(scope)
+
+    async def project_gate(request: Request, project_id: str, db: Database) -> ProjectContext:
+        return await admit_to_project(request, db, project_id, requirement)
+
+    setattr(project_gate, REQUIREMENT_ATTRIBUTE, requirement)
+    return _mark("organization", project_gate)
