@@ -19,8 +19,7 @@ from tokenward.api.schemas import (
     OrganizationTokenCreated,
     OrganizationTokenOut,
 )
-from tokenward.auth.access import organization_access
-from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.access import BrowserOrgRead, BrowserOrgWrite
 from tokenward.store.tables import OrganizationToken
 
 router = APIRouter(prefix="/api/0/organizations/{org}/tokens", tags=["organization tokens"])
@@ -31,7 +30,7 @@ async def list_tokens(
     request: Request,
     response: Response,
     page: PageQuery,
-    context: OrganizationContext = organization_access("org:read", session_only=True),
+    context: BrowserOrgRead,
 ) -> list[OrganizationTokenOut]:
     query = organization_tokens_of(context.admitted)
     rows = await paginate(context.db, query, OrganizationToken.id, page, request, response)
@@ -48,7 +47,7 @@ async def list_tokens(
 )
 async def create_token(
     request: Request,
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    context: BrowserOrgWrite,
 ) -> OrganizationTokenCreated:
     body = await parse_body(request, OrganizationTokenCreate)
     token, creator, secret = await mint_organization_token(
@@ -62,7 +61,7 @@ async def create_token(
 @router.delete("/{token_id}/", status_code=204, responses=errors(*GATED))
 async def revoke_token(
     token_id: str,
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    context: BrowserOrgWrite,
 ) -> Response:
     await revoke_organization_token(context, token_id)
     return Response(status_code=204)

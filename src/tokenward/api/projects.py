@@ -17,8 +17,13 @@ from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import project_out, project_row_out
 from tokenward.api.rendering import json_list
 from tokenward.api.schemas import ProjectCreate, ProjectOut, ProjectUpdate
-from tokenward.auth.access import organization_access, project_access
-from tokenward.auth.organization_context import OrganizationContext, ProjectContext
+from tokenward.auth.access import (
+    ProjectAdmin,
+    ProjectRead,
+    ProjectsRead,
+    ProjectsWrite,
+    ProjectWrite,
+)
 from tokenward.store.tables import Project
 
 router = APIRouter(prefix="/api/0", tags=["projects"])
@@ -31,7 +36,7 @@ async def list_projects(
     request: Request,
     response: Response,
     page: PageQuery,
-    context: OrganizationContext = organization_access("project:read"),
+    context: ProjectsRead,
 ) -> Response:
     rows = await paginate(
         context.db,
@@ -59,7 +64,7 @@ async def list_projects(
 )
 async def create(
     request: Request,
-    context: OrganizationContext = organization_access("project:write"),
+    context: ProjectsWrite,
 ) -> ProjectOut:
     body = await parse_body(request, ProjectCreate)
     project = await create_project(context, slug=body.slug, name=body.name)
@@ -67,7 +72,7 @@ async def create(
 
 
 @router.get("/projects/{project_id}/", response_model=ProjectOut, responses=errors(*GATED))
-async def read(context: ProjectContext = project_access("project:read")) -> ProjectOut:
+async def read(context: ProjectRead) -> ProjectOut:
     return project_out(context.loaded_project, context.organization)
 
 
@@ -77,15 +82,13 @@ async def read(context: ProjectContext = project_access("project:read")) -> Proj
     responses=errors(400, *GATED),
     openapi_extra=body_schema(ProjectUpdate),
 )
-async def update(
-    request: Request, context: ProjectContext = project_access("project:write")
-) -> ProjectOut:
+async def update(request: Request, context: ProjectWrite) -> ProjectOut:
     body = await parse_body(request, ProjectUpdate)
     project = await rename_project(context, name=body.name)
     return project_out(project, context.organization)
 
 
 @router.delete("/projects/{project_id}/", status_code=204, responses=errors(*GATED))
-async def delete(context: ProjectContext = project_access("project:admin")) -> Response:
+async def delete(context: ProjectAdmin) -> Response:
     await delete_project(context)
     return Response(status_code=204)

@@ -1,9 +1,13 @@
-"""How a route declares its access: every route declares exactly one kind.
+"""How a route declares its access: every route declares exactly one kind, and mypy checks it.
 
-Routes depend on exactly one of ``public()``, ``user_level(...)``, ``organization_access(...)`` or
-``project_access(...)``. Each returns a FastAPI dependency marked with its kind, so the route
-inventory (``auth.inventory``) can prove that no route forgot the check, and the application
-refuses to start if one did.
+A route takes one of the typed aliases below as a parameter (``context: MemberWrite``,
+``principal: BrowserUser``), or lists ``public()`` in its ``dependencies``. An alias pairs the
+type the route receives with the dependency that produces it, in one declaration, so mypy
+checks the route's use of what it was given (``Depends`` is typed ``Any``: the old
+``context: OrganizationContext = organization_access(...)`` told mypy nothing). A test checks
+that each alias names the type its dependency returns. Each dependency is marked with its kind,
+so the route inventory (``auth.inventory``) proves that no route forgot the check, and the
+application refuses to start if one did.
 
 Admission (``auth.admit``) is the only way to organization-owned data: it alone makes an
 ``AdmittedOrganization`` (``tokenward.store.admission``), carried by the ``OrganizationContext``
@@ -12,9 +16,10 @@ organization any other way (a ``user_level`` route reading ``{slug}``, say) cann
 
 How to add an organization route:
 
-1. Put it under ``/organizations/{org}/`` and depend on ``organization_access(scope, ...)``, or,
-   when the organization is known only from an object, on a gate like ``project_access`` that
-   loads the object and admits its organization. Never load an organization yourself.
+1. Put it under ``/organizations/{org}/`` and take one of the organization aliases below (or
+   declare a new one with ``organization_access(scope, ...)``), or, when the organization is
+   known only from an object, one like ``ProjectWrite`` that loads the object and admits its
+   organization. Never load an organization yourself.
 2. Read and write the organization's data only through ``context`` (``context.db``,
    ``context.admitted``), passing ``context.admitted`` to readers such as ``members_of``.
 3. A new reader of organization-owned data takes ``organization: AdmittedOrganization`` and
@@ -25,7 +30,7 @@ How to add an organization route:
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
 
@@ -41,6 +46,28 @@ __all__ = [
     "ACCESS_ATTRIBUTE",
     "REQUIREMENT_ATTRIBUTE",
     "Access",
+    "BrowserMemberAdminAsManager",
+    "BrowserMemberRead",
+    "BrowserMemberWrite",
+    "BrowserOrgRead",
+    "BrowserOrgWrite",
+    "BrowserProjectsRead",
+    "BrowserProjectsWrite",
+    "BrowserUser",
+    "MemberAdminAsManager",
+    "MemberRead",
+    "MemberWrite",
+    "OrgRead",
+    "OrgWrite",
+    "ProjectAdmin",
+    "ProjectRead",
+    "ProjectWrite",
+    "ProjectsRead",
+    "ProjectsWrite",
+    "SecuritySettingsRead",
+    "SecuritySettingsWrite",
+    "SignedIn",
+    "UserOrOrganizationToken",
     "organization_access",
     "project_access",
     "public",
@@ -126,3 +153,56 @@ def project_access(scope: str) -> Any:
 
     setattr(project_gate, REQUIREMENT_ATTRIBUTE, requirement)
     return _mark("organization", project_gate)
+
+
+# About the caller.
+SignedIn = Annotated[Principal, user_level()]
+BrowserUser = Annotated[Principal, user_level(session_only=True)]
+UserOrOrganizationToken = Annotated[Principal, user_level(allow_organization_token=True)]
+
+# An organization, by its scopes; "Browser" ones need a signed-in browser session.
+OrgRead = Annotated[OrganizationContext, organization_access("org:read")]
+OrgWrite = Annotated[OrganizationContext, organization_access("org:write")]
+MemberRead = Annotated[OrganizationContext, organization_access("member:read")]
+MemberWrite = Annotated[OrganizationContext, organization_access("member:write")]
+ProjectsRead = Annotated[OrganizationContext, organization_access("project:read")]
+ProjectsWrite = Annotated[OrganizationContext, organization_access("project:write")]
+BrowserOrgRead = Annotated[OrganizationContext, organization_access("org:read", session_only=True)]
+BrowserOrgWrite = Annotated[
+    OrganizationContext, organization_access("org:write", session_only=True)
+]
+BrowserMemberRead = Annotated[
+    OrganizationContext, organization_access("member:read", session_only=True)
+]
+BrowserMemberWrite = Annotated[
+    OrganizationContext, organization_access("member:write", session_only=True)
+]
+BrowserProjectsRead = Annotated[
+    OrganizationContext, organization_access("project:read", session_only=True)
+]
+BrowserProjectsWrite = Annotated[
+    OrganizationContext, organization_access("project:write", session_only=True)
+]
+# Members' credentials in the organization (personal token access, SSO authorizations).
+MemberAdminAsManager = Annotated[
+    OrganizationContext, organization_access("member:admin", minimum_role=Role.MANAGER)
+]
+BrowserMemberAdminAsManager = Annotated[
+    OrganizationContext,
+    organization_access("member:admin", session_only=True, minimum_role=Role.MANAGER),
+]
+# The organization's SSO and security settings, reachable as break-glass without SSO.
+SecuritySettingsRead = Annotated[
+    OrganizationContext, organization_access("org:read", session_only=True, sso_break_glass=True)
+]
+SecuritySettingsWrite = Annotated[
+    OrganizationContext,
+    organization_access(
+        "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
+    ),
+]
+
+# One project, by ``{project_id}``.
+ProjectRead = Annotated[ProjectContext, project_access("project:read")]
+ProjectWrite = Annotated[ProjectContext, project_access("project:write")]
+ProjectAdmin = Annotated[ProjectContext, project_access("project:admin")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,15 +21,15 @@ from tokenward.actions.two_factor import (
 )
 from tokenward.api.schemas import TwoFactorCode
 from tokenward.api.two_factor import throttle_of
-from tokenward.auth.access import user_level
-from tokenward.auth.database import database
+from tokenward.auth.access import BrowserUser
+from tokenward.auth.database import Database
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    checked_form,
+    CheckedForm,
     error_context,
     status_for,
     text,
@@ -78,8 +78,8 @@ async def _page(
 @router.get(PAGE)
 async def security(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> HTMLResponse:
     return await _page(request, db, principal)
 
@@ -87,9 +87,9 @@ async def security(
 @router.post(PAGE + "setup/", response_model=None)
 async def setup(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: CheckedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     try:
         await begin_enrolment(db, principal.user_id)
@@ -130,9 +130,9 @@ async def _code_refused(
 @router.post(PAGE + "confirm/", response_model=None)
 async def confirm(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: CheckedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     this_session = functools.partial(confirm_enrolment, session_key_hash=principal.session_key_hash)
     refused = await _code_refused(request, form, principal, db, this_session, "confirm")
@@ -146,9 +146,9 @@ async def confirm(
 @router.post(PAGE + "recovery-codes/", response_model=None)
 async def regenerate_recovery_codes(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: CheckedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     user = await db.get(User, principal.user_id)
     if user is None or not user.has_two_factor:
@@ -161,9 +161,9 @@ async def regenerate_recovery_codes(
 @router.post(PAGE + "remove/", response_model=None)
 async def remove(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: CheckedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     refused = await _code_refused(request, form, principal, db, remove_two_factor, "remove")
     return refused or redirect_with_flash(request, PAGE, "Two-factor authentication is off.")

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
 from tokenward.actions.accounts import (
     mint_personal_token,
@@ -16,8 +15,8 @@ from tokenward.actions.accounts import (
 )
 from tokenward.actions.token_standing import OrganizationStanding, token_standings
 from tokenward.api.schemas import PersonalTokenCreate
-from tokenward.auth.access import user_level
-from tokenward.auth.database import database
+from tokenward.auth.access import BrowserUser
+from tokenward.auth.database import Database
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
@@ -26,7 +25,7 @@ from tokenward.store.tables import PersonalToken, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    checked_form,
+    CheckedForm,
     error_context,
     status_for,
     text,
@@ -127,8 +126,8 @@ async def _refusing(
 @router.get(PAGE)
 async def tokens(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> HTMLResponse:
     return await _page(request, db, principal)
 
@@ -136,9 +135,9 @@ async def tokens(
 @router.post(PAGE, response_model=None)
 async def create(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: CheckedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     today = dt.datetime.now(dt.UTC).date()
     preset, expires_on = expiry_from_form(form, today)
@@ -186,9 +185,9 @@ async def create(
 async def revoke(
     request: Request,
     token_id: str,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: CheckedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     token = await revoke_personal_token(db, principal.user_id, token_id)
     return redirect_with_flash(request, PAGE, f"Token “{token.name}” revoked. It stopped working.")

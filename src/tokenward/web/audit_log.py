@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from sqlalchemy import select
 
-from tokenward.auth.access import organization_access
+from tokenward.auth.access import BrowserOrgWrite
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.store.audit import select_entries
 from tokenward.store.tables import AuditLogEntry
@@ -34,9 +34,9 @@ async def _event_choices(context: OrganizationContext) -> list[tuple[str, str]]:
 @router.get("/settings/{org}/audit-log/")
 async def audit_log(
     request: Request,
+    context: BrowserOrgWrite,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     event: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9.-]*$")] = None,
-    context: OrganizationContext = organization_access("org:write", session_only=True),
 ) -> HTMLResponse:
     event = event or None  # "All events" sends an empty value
     query = select_entries(context.admitted, event).order_by(AuditLogEntry.id.desc())

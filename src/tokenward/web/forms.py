@@ -16,9 +16,9 @@ import hmac
 import re
 import secrets
 import unicodedata
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
-from fastapi import Request, Response
+from fastapi import Depends, Request, Response
 from itsdangerous import BadSignature, TimestampSigner
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
@@ -31,7 +31,7 @@ from tokenward.errors import ApiError
 
 __all__ = [
     "FORM_ERRORS",
-    "checked_form",
+    "CheckedForm",
     "error_context",
     "field_errors",
     "issue_login_token",
@@ -70,6 +70,10 @@ async def checked_form(request: Request) -> FormData:
     ):
         request.scope["state"][AUTHENTICATION_KEY] = Authentication(principal)
     return form
+
+
+# A signed-in form post; declared before the route's access, as the check reads the cleared mark.
+CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 
 def text(form: FormData, name: str) -> str:

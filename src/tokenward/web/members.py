@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.invitations import (
     invitation_status,
@@ -24,7 +23,7 @@ from tokenward.actions.members import (
 from tokenward.actions.scim_users import managed_user_ids
 from tokenward.api.invitations import invitation_links, wake_outbox
 from tokenward.api.schemas import MemberCreate, MemberUpdate
-from tokenward.auth.access import organization_access
+from tokenward.auth.access import BrowserMemberRead, BrowserMemberWrite
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Role
@@ -32,7 +31,7 @@ from tokenward.store.tables import Invitation, Membership
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    checked_form,
+    CheckedForm,
     error_context,
     status_for,
     text,
@@ -82,7 +81,7 @@ async def _page(
 @router.get("/settings/{org}/members/")
 async def members(
     request: Request,
-    context: OrganizationContext = organization_access("member:read", session_only=True),
+    context: BrowserMemberRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -90,8 +89,8 @@ async def members(
 @router.post("/settings/{org}/members/", response_model=None)
 async def add(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     values = {"email": text(form, "email"), "role": text(form, "role")}
     try:
@@ -116,8 +115,8 @@ async def add(
 async def resend(
     request: Request,
     invitation_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     try:
         invitation = await resend_invitation(
@@ -139,8 +138,8 @@ async def resend(
 async def revoke(
     request: Request,
     invitation_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     try:
         invitation = await revoke_invitation(context, invitation_id)
@@ -159,8 +158,8 @@ async def revoke(
 async def set_role(
     request: Request,
     member_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     try:
         body = validated(MemberUpdate, {"role": text(form, "role")})
@@ -178,8 +177,8 @@ async def set_role(
 async def remove(
     request: Request,
     member_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     try:
         _, user = await find_member(context, member_id)

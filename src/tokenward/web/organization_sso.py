@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.organizations import update_organization
 from tokenward.actions.sso_authorizations import authorizations_of, revoke_authorization
@@ -21,7 +20,11 @@ from tokenward.actions.sso_configuration import (
 )
 from tokenward.actions.sso_requirement import require_sso_impact
 from tokenward.api.sso_schemas import SsoConfigurationUpdate
-from tokenward.auth.access import organization_access
+from tokenward.auth.access import (
+    BrowserMemberAdminAsManager,
+    SecuritySettingsRead,
+    SecuritySettingsWrite,
+)
 from tokenward.auth.admit import BREAK_GLASS_KEY
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
@@ -30,7 +33,7 @@ from tokenward.sso_urls import redirect_uri
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    checked_form,
+    CheckedForm,
     error_context,
     status_for,
     text,
@@ -41,12 +44,6 @@ from tokenward.web.layout import organization_page, organization_url
 router = APIRouter(include_in_schema=False)
 
 SEES_AUTHORIZATIONS = Requirement("member:admin", session_only=True, minimum_role=Role.MANAGER)
-
-
-def _settings_access(scope: str) -> Any:
-    return organization_access(
-        scope, session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
-    )
 
 
 async def _page(
@@ -99,9 +96,7 @@ async def _page(
 @router.get("/settings/{org}/sso/")
 async def sso_page(
     request: Request,
-    context: OrganizationContext = organization_access(
-        "org:read", session_only=True, sso_break_glass=True
-    ),
+    context: SecuritySettingsRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -113,8 +108,8 @@ def _domains(value: str) -> list[str]:
 @router.post("/settings/{org}/sso/", response_model=None)
 async def save(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = _settings_access("org:write"),
+    form: CheckedForm,
+    context: SecuritySettingsWrite,
 ) -> Response:
     domains = text(form, "allowed_domains")
     values: dict[str, Any] = {
@@ -154,8 +149,8 @@ async def save(
 @router.post("/settings/{org}/sso/require/", response_model=None)
 async def require(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = _settings_access("org:write"),
+    form: CheckedForm,
+    context: SecuritySettingsWrite,
 ) -> Response:
     wanted = text(form, "require_sso") == "on"
     if wanted and not context.organization.require_sso and text(form, "confirmed") != "yes":
@@ -183,10 +178,8 @@ async def require(
 async def revoke(
     request: Request,
     authorization_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access(
-        "member:admin", session_only=True, minimum_role=Role.MANAGER
-    ),
+    form: CheckedForm,
+    context: BrowserMemberAdminAsManager,
 ) -> Response:
     await revoke_authorization(context, authorization_id)
     return redirect_with_flash(

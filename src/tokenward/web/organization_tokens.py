@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.leaked_token_lists import leaked_organization_tokens
 from tokenward.actions.organization_tokens import (
@@ -15,7 +14,7 @@ from tokenward.actions.organization_tokens import (
     revoke_organization_token,
 )
 from tokenward.api.schemas import OrganizationTokenCreate
-from tokenward.auth.access import organization_access
+from tokenward.auth.access import BrowserOrgRead, BrowserOrgWrite
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
@@ -24,7 +23,7 @@ from tokenward.web.account_tokens import expiry_from_date
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    checked_form,
+    CheckedForm,
     error_context,
     status_for,
     text,
@@ -92,7 +91,7 @@ async def _page(
 @router.get("/settings/{org}/tokens/")
 async def tokens(
     request: Request,
-    context: OrganizationContext = organization_access("org:read", session_only=True),
+    context: BrowserOrgRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -100,8 +99,8 @@ async def tokens(
 @router.post("/settings/{org}/tokens/", response_model=None)
 async def create(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserOrgWrite,
 ) -> Response:
     today = dt.datetime.now(dt.UTC).date()
     preset, expires_on = expiry_from_form(form, today)
@@ -136,8 +135,8 @@ async def create(
 async def revoke(
     request: Request,
     token_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserOrgWrite,
 ) -> Response:
     await revoke_organization_token(context, token_id)
     return redirect_with_flash(

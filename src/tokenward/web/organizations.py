@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
 from tokenward.actions.organizations import (
     create_organization,
@@ -13,16 +12,20 @@ from tokenward.actions.organizations import (
     visible_organizations,
 )
 from tokenward.api.schemas import OrganizationCreate, OrganizationUpdate
-from tokenward.auth.access import organization_access, user_level
+from tokenward.auth.access import (
+    BrowserOrgRead,
+    BrowserOrgWrite,
+    BrowserUser,
+)
 from tokenward.auth.caller import client_ip
-from tokenward.auth.database import database
+from tokenward.auth.database import Database
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    checked_form,
+    CheckedForm,
     error_context,
     status_for,
     text,
@@ -58,8 +61,8 @@ async def _list_page(
 @router.get("/organizations/")
 async def organizations(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> HTMLResponse:
     return await _list_page(request, db, principal)
 
@@ -67,9 +70,9 @@ async def organizations(
 @router.post("/organizations/", response_model=None)
 async def create(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: CheckedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     values = {"slug": text(form, "slug").strip(), "name": text(form, "name")}
     try:
@@ -106,7 +109,7 @@ def _general_page(
 @router.get("/settings/{org}/")
 async def general(
     request: Request,
-    context: OrganizationContext = organization_access("org:read", session_only=True),
+    context: BrowserOrgRead,
 ) -> HTMLResponse:
     return _general_page(request, context)
 
@@ -114,8 +117,8 @@ async def general(
 @router.post("/settings/{org}/", response_model=None)
 async def rename(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserOrgWrite,
 ) -> Response:
     values = {"name": text(form, "name")}
     try:

@@ -2,20 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.projects import create_project, projects_of
 from tokenward.api.schemas import ProjectCreate
-from tokenward.auth.access import organization_access
+from tokenward.auth.access import BrowserProjectsRead, BrowserProjectsWrite
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.store.tables import Project
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    checked_form,
+    CheckedForm,
     error_context,
     status_for,
     text,
@@ -54,7 +53,7 @@ async def _page(
 @router.get("/settings/{org}/projects/")
 async def projects(
     request: Request,
-    context: OrganizationContext = organization_access("project:read", session_only=True),
+    context: BrowserProjectsRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -62,8 +61,8 @@ async def projects(
 @router.post("/settings/{org}/projects/", response_model=None)
 async def create(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("project:write", session_only=True),
+    form: CheckedForm,
+    context: BrowserProjectsWrite,
 ) -> Response:
     values = {"slug": text(form, "slug").strip(), "name": text(form, "name")}
     try:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy import func, or_, select
 from starlette.datastructures import FormData
@@ -14,7 +14,7 @@ from tokenward.actions.members import members_of
 from tokenward.actions.organization_rules import check_rules_change
 from tokenward.actions.organizations import update_organization
 from tokenward.api.schemas import SettingsUpdate
-from tokenward.auth.access import organization_access
+from tokenward.auth.access import SecuritySettingsRead, SecuritySettingsWrite
 from tokenward.auth.admit import BREAK_GLASS_KEY
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.organization_policy import policy_of
@@ -24,7 +24,7 @@ from tokenward.store.tables import Membership, PersonalToken, User, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    checked_form,
+    CheckedForm,
     error_context,
     status_for,
     text,
@@ -174,9 +174,7 @@ SEES_USAGE = Requirement("member:admin", minimum_role=Role.MANAGER)
 @router.get("/settings/{org}/security/")
 async def security(
     request: Request,
-    context: OrganizationContext = organization_access(
-        "org:read", session_only=True, sso_break_glass=True
-    ),
+    context: SecuritySettingsRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -184,10 +182,8 @@ async def security(
 @router.post("/settings/{org}/security/", response_model=None)
 async def save(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access(
-        "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
-    ),
+    form: CheckedForm,
+    context: SecuritySettingsWrite,
 ) -> Response:
     sent = RulesForm(
         text(form, "personal_tokens") or mode_of(policy_of(context.organization)),

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, TimestampSigner
 from sqlalchemy import select
@@ -14,16 +14,15 @@ from starlette.datastructures import FormData
 from tokenward.actions.accounts import end_session, normalize_email, start_session
 from tokenward.api.auth import clear_session_cookie, set_session_cookie
 from tokenward.api.schemas import LoginRequest
-from tokenward.auth.access import public, user_level
+from tokenward.auth.access import BrowserUser, public
 from tokenward.auth.caller import client_ip
-from tokenward.auth.database import database
-from tokenward.auth.principal import Principal
+from tokenward.auth.database import Database
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    checked_form,
+    CheckedForm,
     issue_login_token,
     login_token_matches,
     set_login_nonce,
@@ -112,7 +111,7 @@ async def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login/", dependencies=[public()], response_model=None)
-async def login(request: Request, db: AsyncSession = Depends(database)) -> Response:
+async def login(request: Request, db: Database) -> Response:
     form: FormData = await request.form()
     email, next_path = text(form, "email"), _safe_next(text(form, "next"))
     if not login_token_matches(request, text(form, "login_token")):
@@ -171,9 +170,9 @@ async def login(request: Request, db: AsyncSession = Depends(database)) -> Respo
 @router.post("/logout/", response_model=None)
 async def logout(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: CheckedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     assert principal.session_key_hash is not None
     await end_session(db, principal.session_key_hash)
