@@ -37,6 +37,7 @@ from fastapi import Depends, Request
 from tokenward.auth.admit import Refinement, admit_to_organization, admit_to_project
 from tokenward.auth.caller import require_principal
 from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import accept_form_csrf
 from tokenward.auth.organization_context import OrganizationContext, ProjectContext
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
@@ -98,6 +99,7 @@ def user_level(*, session_only: bool = False, allow_organization_token: bool = F
     """A route about the caller, not an organization. Gives the ``Principal``."""
 
     async def user_access(request: Request) -> Principal:
+        await accept_form_csrf(request)
         principal = require_principal(request)
         if principal.user is None and not allow_organization_token:
             raise ApiError(
@@ -137,6 +139,7 @@ def organization_access(
     )
 
     async def organization_gate(request: Request, org: str, db: Database) -> OrganizationContext:
+        await accept_form_csrf(request)
         return await admit_to_organization(request, db, org, requirement, refine)
 
     setattr(organization_gate, REQUIREMENT_ATTRIBUTE, requirement)
@@ -149,6 +152,7 @@ def project_access(scope: str) -> Any:
     requirement = Requirement(scope)
 
     async def project_gate(request: Request, project_id: str, db: Database) -> ProjectContext:
+        await accept_form_csrf(request)
         return await admit_to_project(request, db, project_id, requirement)
 
     setattr(project_gate, REQUIREMENT_ATTRIBUTE, requirement)

@@ -23,13 +23,13 @@ from tokenward.api.schemas import TwoFactorCode
 from tokenward.api.two_factor import throttle_of
 from tokenward.auth.access import BrowserUser
 from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    CheckedForm,
     error_context,
     status_for,
     text,
@@ -87,7 +87,7 @@ async def security(
 @router.post(PAGE + "setup/", response_model=None)
 async def setup(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     principal: BrowserUser,
     db: Database,
 ) -> Response:
@@ -130,7 +130,7 @@ async def _code_refused(
 @router.post(PAGE + "confirm/", response_model=None)
 async def confirm(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     principal: BrowserUser,
     db: Database,
 ) -> Response:
@@ -146,7 +146,7 @@ async def confirm(
 @router.post(PAGE + "recovery-codes/", response_model=None)
 async def regenerate_recovery_codes(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     principal: BrowserUser,
     db: Database,
 ) -> Response:
@@ -161,7 +161,7 @@ async def regenerate_recovery_codes(
 @router.post(PAGE + "remove/", response_model=None)
 async def remove(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     principal: BrowserUser,
     db: Database,
 ) -> Response:

@@ -17,6 +17,7 @@ from tokenward.actions.token_standing import OrganizationStanding, token_standin
 from tokenward.api.schemas import PersonalTokenCreate
 from tokenward.auth.access import BrowserUser
 from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
@@ -25,7 +26,6 @@ from tokenward.store.tables import PersonalToken, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    CheckedForm,
     error_context,
     status_for,
     text,
@@ -135,7 +135,7 @@ async def tokens(
 @router.post(PAGE, response_model=None)
 async def create(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     principal: BrowserUser,
     db: Database,
 ) -> Response:
@@ -185,7 +185,7 @@ async def create(
 async def revoke(
     request: Request,
     token_id: str,
-    form: CheckedForm,
+    form: PostedForm,
     principal: BrowserUser,
     db: Database,
 ) -> Response:

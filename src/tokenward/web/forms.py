@@ -1,10 +1,7 @@
-"""Form posts: CSRF checks, and validation with the API's own request models.
+"""Form posts: validation with the API's own request models, and refusals shown on the form.
 
-Signed-in forms carry the session's CSRF token in a hidden field. The authentication middleware
-reads only the ``X-CSRF-Token`` header, so it marks every form post ``csrf-failed``;
-``checked_form`` compares the hidden field with the session's token and, when they match, clears
-that mark before the access dependency runs (it is declared first). A missing or wrong field
-leaves the mark, and the gate refuses the post with 403.
+Signed-in forms carry the session's CSRF token in a hidden field, which a route's access checks
+when the route takes the form (``form: PostedForm``, ``tokenward.auth.form_csrf``).
 
 The sign-in form has no session yet: it uses a signed double-submit token, a random nonce in a
 cookie and the same nonce, signed and timestamped, in the form.
@@ -16,22 +13,18 @@ import hmac
 import re
 import secrets
 import unicodedata
-from typing import Annotated, Any, TypeVar
+from typing import Any, TypeVar
 
-from fastapi import Depends, Request, Response
+from fastapi import Request, Response
 from itsdangerous import BadSignature, TimestampSigner
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from tokenward.api.bodies import invalid_request, validation_errors
-from tokenward.auth.caller import authentication_of
-from tokenward.auth.middleware import AUTHENTICATION_KEY
-from tokenward.auth.principal import Authentication
 from tokenward.errors import ApiError
 
 __all__ = [
     "FORM_ERRORS",
-    "CheckedForm",
     "error_context",
     "field_errors",
     "issue_login_token",
@@ -43,7 +36,6 @@ __all__ = [
     "validated",
 ]
 
-CSRF_FIELD = "csrf_token"
 # Refusals an action makes about the form's content are shown on the form; anything else
 # (a gate's 403 or 404, a 503) gets the error page.
 FORM_ERRORS = frozenset({400, 403, 409})
@@ -51,29 +43,6 @@ LOGIN_NONCE_COOKIE = "tokenward_login_nonce"
 _LOGIN_TOKEN_MAX_AGE = 3600
 
 Model = TypeVar("Model", bound=BaseModel)
-
-
-async def checked_form(request: Request) -> FormData:
-    """The posted form; clears the middleware's ``csrf-failed`` mark when the field matches."""
-    await request.body()  # keep the raw body readable for anyone after the form parser
-    form = await request.form()
-    authentication = authentication_of(request)
-    principal, error = authentication.principal, authentication.error
-    given = form.get(CSRF_FIELD)
-    if (
-        principal is not None
-        and principal.csrf_token is not None
-        and error is not None
-        and error.code == "csrf-failed"
-        and isinstance(given, str)
-        and hmac.compare_digest(given.encode(), principal.csrf_token.encode())
-    ):
-        request.scope["state"][AUTHENTICATION_KEY] = Authentication(principal)
-    return form
-
-
-# A signed-in form post; declared before the route's access, as the check reads the cleared mark.
-CheckedForm = Annotated[FormData, Depends(checked_form)]
 
 
 def text(form: FormData, name: str) -> str:

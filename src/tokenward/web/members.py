@@ -24,6 +24,7 @@ from tokenward.actions.scim_users import managed_user_ids
 from tokenward.api.invitations import invitation_links, wake_outbox
 from tokenward.api.schemas import MemberCreate, MemberUpdate
 from tokenward.auth.access import BrowserMemberRead, BrowserMemberWrite
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Role
@@ -31,7 +32,6 @@ from tokenward.store.tables import Invitation, Membership
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    CheckedForm,
     error_context,
     status_for,
     text,
@@ -89,7 +89,7 @@ async def members(
 @router.post("/settings/{org}/members/", response_model=None)
 async def add(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserMemberWrite,
 ) -> Response:
     values = {"email": text(form, "email"), "role": text(form, "role")}
@@ -115,7 +115,7 @@ async def add(
 async def resend(
     request: Request,
     invitation_id: str,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserMemberWrite,
 ) -> Response:
     try:
@@ -138,7 +138,7 @@ async def resend(
 async def revoke(
     request: Request,
     invitation_id: str,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserMemberWrite,
 ) -> Response:
     try:
@@ -158,7 +158,7 @@ async def revoke(
 async def set_role(
     request: Request,
     member_id: str,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserMemberWrite,
 ) -> Response:
     try:
@@ -177,7 +177,7 @@ async def set_role(
 async def remove(
     request: Request,
     member_id: str,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserMemberWrite,
 ) -> Response:
     try:

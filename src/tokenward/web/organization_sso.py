@@ -26,6 +26,7 @@ from tokenward.auth.access import (
     SecuritySettingsWrite,
 )
 from tokenward.auth.admit import BREAK_GLASS_KEY
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Requirement, Role
@@ -33,7 +34,6 @@ from tokenward.sso_urls import redirect_uri
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    CheckedForm,
     error_context,
     status_for,
     text,
@@ -108,7 +108,7 @@ def _domains(value: str) -> list[str]:
 @router.post("/settings/{org}/sso/", response_model=None)
 async def save(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     context: SecuritySettingsWrite,
 ) -> Response:
     domains = text(form, "allowed_domains")
@@ -149,7 +149,7 @@ async def save(
 @router.post("/settings/{org}/sso/require/", response_model=None)
 async def require(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     context: SecuritySettingsWrite,
 ) -> Response:
     wanted = text(form, "require_sso") == "on"
@@ -178,7 +178,7 @@ async def require(
 async def revoke(
     request: Request,
     authorization_id: str,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserMemberAdminAsManager,
 ) -> Response:
     await revoke_authorization(context, authorization_id)

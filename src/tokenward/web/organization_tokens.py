@@ -15,6 +15,7 @@ from tokenward.actions.organization_tokens import (
 )
 from tokenward.api.schemas import OrganizationTokenCreate
 from tokenward.auth.access import BrowserOrgRead, BrowserOrgWrite
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
@@ -23,7 +24,6 @@ from tokenward.web.account_tokens import expiry_from_date
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    CheckedForm,
     error_context,
     status_for,
     text,
@@ -99,7 +99,7 @@ async def tokens(
 @router.post("/settings/{org}/tokens/", response_model=None)
 async def create(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserOrgWrite,
 ) -> Response:
     today = dt.datetime.now(dt.UTC).date()
@@ -135,7 +135,7 @@ async def create(
 async def revoke(
     request: Request,
     token_id: str,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserOrgWrite,
 ) -> Response:
     await revoke_organization_token(context, token_id)

@@ -19,13 +19,13 @@ from tokenward.auth.access import (
 )
 from tokenward.auth.caller import client_ip
 from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    CheckedForm,
     error_context,
     status_for,
     text,
@@ -70,7 +70,7 @@ async def organizations(
 @router.post("/organizations/", response_model=None)
 async def create(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     principal: BrowserUser,
     db: Database,
 ) -> Response:
@@ -117,7 +117,7 @@ async def general(
 @router.post("/settings/{org}/", response_model=None)
 async def rename(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserOrgWrite,
 ) -> Response:
     values = {"name": text(form, "name")}

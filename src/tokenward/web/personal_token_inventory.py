@@ -11,11 +11,11 @@ from fastapi.responses import HTMLResponse, Response
 from tokenward.actions.leaked_token_lists import leaked_member_tokens
 from tokenward.actions.personal_token_access import inventory, revoke_here
 from tokenward.auth.access import BrowserMemberAdminAsManager
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.errors import ApiError
 from tokenward.policy import Enforcement
 from tokenward.store.ids import parse_id
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import CheckedForm
 from tokenward.web.layout import STANDING_WORDS, organization_page, organization_url
 
 router = APIRouter(include_in_schema=False)
@@ -48,7 +48,7 @@ async def personal_tokens(
 async def revoke(
     request: Request,
     token_id: str,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserMemberAdminAsManager,
 ) -> Response:
     wanted = parse_id(token_id)

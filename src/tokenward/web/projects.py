@@ -8,13 +8,13 @@ from fastapi.responses import HTMLResponse, Response
 from tokenward.actions.projects import create_project, projects_of
 from tokenward.api.schemas import ProjectCreate
 from tokenward.auth.access import BrowserProjectsRead, BrowserProjectsWrite
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.store.tables import Project
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    CheckedForm,
     error_context,
     status_for,
     text,
@@ -61,7 +61,7 @@ async def projects(
 @router.post("/settings/{org}/projects/", response_model=None)
 async def create(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     context: BrowserProjectsWrite,
 ) -> Response:
     values = {"slug": text(form, "slug").strip(), "name": text(form, "name")}

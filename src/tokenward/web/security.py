@@ -16,6 +16,7 @@ from tokenward.actions.organizations import update_organization
 from tokenward.api.schemas import SettingsUpdate
 from tokenward.auth.access import SecuritySettingsRead, SecuritySettingsWrite
 from tokenward.auth.admit import BREAK_GLASS_KEY
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
@@ -24,7 +25,6 @@ from tokenward.store.tables import Membership, PersonalToken, User, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     FORM_ERRORS,
-    CheckedForm,
     error_context,
     status_for,
     text,
@@ -182,7 +182,7 @@ async def security(
 @router.post("/settings/{org}/security/", response_model=None)
 async def save(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     context: SecuritySettingsWrite,
 ) -> Response:
     sent = RulesForm(

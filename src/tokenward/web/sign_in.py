@@ -17,12 +17,12 @@ from tokenward.api.schemas import LoginRequest
 from tokenward.auth.access import BrowserUser, public
 from tokenward.auth.caller import client_ip
 from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    CheckedForm,
     issue_login_token,
     login_token_matches,
     set_login_nonce,
@@ -170,7 +170,7 @@ async def login(request: Request, db: Database) -> Response:
 @router.post("/logout/", response_model=None)
 async def logout(
     request: Request,
-    form: CheckedForm,
+    form: PostedForm,
     principal: BrowserUser,
     db: Database,
 ) -> Response:
