@@ -29,8 +29,8 @@ from tokenward.errors import ApiError
 from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -94,9 +94,7 @@ async def setup(
     try:
         await begin_enrolment(db, principal.user_id)
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, db, principal, error=error, form="setup")
+        return await _page(request, db, principal, error=shown_on_form(error), form="setup")
     return redirect_with_flash(request, PAGE, None)
 
 
@@ -119,8 +117,7 @@ async def _code_refused(
             principal.user_id, lambda: action(db, principal.user_id, body.code)
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS and error.code != "rate-limited":
-            raise
+        error = shown_on_form(error, "rate-limited")
         page = await _page(request, db, principal, error=error, form=form_name)
         page.headers.update(error.headers or {})  # Retry-After
         return page

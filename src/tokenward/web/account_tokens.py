@@ -25,8 +25,8 @@ from tokenward.policy import ALL_SCOPES
 from tokenward.store.tables import PersonalToken, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -175,9 +175,7 @@ async def create(
             db, principal.user_id, name=body.name, scopes=body.scopes, expires_at=body.expires_at
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, db, principal, error=error, values=values)
+        return await _page(request, db, principal, error=shown_on_form(error), values=values)
     return await _page(request, db, principal, created=(token, secret))
 
 

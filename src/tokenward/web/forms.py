@@ -24,12 +24,12 @@ from tokenward.api.bodies import invalid_request, validation_errors
 from tokenward.errors import ApiError
 
 __all__ = [
-    "FORM_ERRORS",
     "error_context",
     "field_errors",
     "issue_login_token",
     "login_token_matches",
     "set_login_nonce",
+    "shown_on_form",
     "status_for",
     "suggested_slug",
     "text",
@@ -37,12 +37,20 @@ __all__ = [
 ]
 
 # Refusals an action makes about the form's content are shown on the form; anything else
-# (a gate's 403 or 404, a 503) gets the error page.
+# (a 404, a 503) gets the error page.
 FORM_ERRORS = frozenset({400, 403, 409})
 LOGIN_NONCE_COOKIE = "tokenward_login_nonce"
 _LOGIN_TOKEN_MAX_AGE = 3600
 
 Model = TypeVar("Model", bound=BaseModel)
+
+
+def shown_on_form(error: ApiError, *codes: str) -> ApiError:
+    """The refusal, to draw the form again with it; any other error (and ``codes`` are shown
+    too) is raised again for the error page. Called in the ``except ApiError`` of a post."""
+    if error.status not in FORM_ERRORS and error.code not in codes:
+        raise error
+    return error
 
 
 def text(form: FormData, name: str) -> str:

@@ -31,8 +31,8 @@ from tokenward.policy import Role
 from tokenward.store.tables import Invitation, Membership
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -105,9 +105,7 @@ async def add(
             _, user = await add_member(context, email=body.email, role=Role(body.role))
             message = f"{user.email} added as {body.role}."
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error, values=values)
+        return await _page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(request, organization_url(context, "members/"), message)
 
 
@@ -123,9 +121,7 @@ async def resend(
             context, invitation_id, links=invitation_links(request)
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     wake_outbox(request)
     return redirect_with_flash(
         request,
@@ -144,9 +140,7 @@ async def revoke(
     try:
         invitation = await revoke_invitation(context, invitation_id)
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     return redirect_with_flash(
         request,
         organization_url(context, "members/"),
@@ -165,9 +159,7 @@ async def set_role(
         body = validated(MemberUpdate, {"role": text(form, "role")})
         _, user = await change_role(context, member_id, Role(body.role))
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     return redirect_with_flash(
         request, organization_url(context, "members/"), f"{user.email} is now {body.role}."
     )
@@ -184,9 +176,7 @@ async def remove(
         _, user = await find_member(context, member_id)
         await remove_member(context, member_id)
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     caller = context.principal.user
     if caller is not None and caller.id == user.id:
         # Whoever removes themselves can no longer see this organization's pages.

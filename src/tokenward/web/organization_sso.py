@@ -33,8 +33,8 @@ from tokenward.policy import Requirement, Role
 from tokenward.sso_urls import redirect_uri
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -138,9 +138,7 @@ async def save(
             ),
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error, values=values)
+        return await _page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(
         request, organization_url(context, "sso/"), "Saved the SSO settings."
     )
@@ -163,9 +161,7 @@ async def require(
             base_url=request.app.state.settings.base_url,
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     message = (
         f"{context.organization.name} now requires SSO."
         if wanted

@@ -23,8 +23,8 @@ from tokenward.store.tables import OrganizationToken, User
 from tokenward.web.account_tokens import expiry_from_date
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -125,9 +125,7 @@ async def create(
             context, name=body.name, scopes=body.scopes, expires_at=body.expires_at
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error, values=values)
+        return await _page(request, context, error=shown_on_form(error), values=values)
     return await _page(request, context, created=(token, secret))
 
 

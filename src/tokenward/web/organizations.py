@@ -25,8 +25,8 @@ from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -81,9 +81,7 @@ async def create(
             db, principal, slug=body.slug, name=body.name, ip_address=client_ip(request)
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _list_page(request, db, principal, error=error, values=values)
+        return await _list_page(request, db, principal, error=shown_on_form(error), values=values)
     return redirect_with_flash(
         request, f"/settings/{organization.slug}/", f"Organization {organization.name} created."
     )
@@ -125,9 +123,7 @@ async def rename(
         body = validated(OrganizationUpdate, values)
         await update_organization(context, name=body.name, settings={})
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return _general_page(request, context, error=error, values=values)
+        return _general_page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(
         request, f"/settings/{context.organization.slug}/", "Organization name saved."
     )

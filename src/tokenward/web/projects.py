@@ -14,8 +14,8 @@ from tokenward.errors import ApiError
 from tokenward.store.tables import Project
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -69,9 +69,7 @@ async def create(
         body = validated(ProjectCreate, values)
         project = await create_project(context, slug=body.slug, name=body.name)
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error, values=values)
+        return await _page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(
         request, organization_url(context, "projects/"), f"Project {project.name} created."
     )

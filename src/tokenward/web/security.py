@@ -24,8 +24,8 @@ from tokenward.policy import OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.tables import Membership, PersonalToken, User, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -207,9 +207,7 @@ async def save(
             base_url=request.app.state.settings.base_url,
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, values=sent, error=error)
+        return await _page(request, context, values=sent, error=shown_on_form(error))
     return redirect_with_flash(
         request,
         f"/settings/{context.organization.slug}/security/",
