@@ -6,11 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
 from tokenward.auth.access import BrowserOrgWrite
 from tokenward.auth.organization_context import OrganizationContext
-from tokenward.store.audit import select_entries
+from tokenward.store.audit import events_held, select_entries
 from tokenward.store.tables import AuditLogEntry
 from tokenward.web.audit_words import EVENT_TITLES, describe, event_title
 from tokenward.web.layout import organization_page
@@ -22,12 +21,7 @@ PER_PAGE = 50
 
 async def _event_choices(context: OrganizationContext) -> list[tuple[str, str]]:
     """Every event this organization's log holds, and the known ones, as (event, words)."""
-    held = await context.db.scalars(
-        select(AuditLogEntry.event)
-        .where(AuditLogEntry.organization_id == context.organization.id)
-        .distinct()
-    )
-    events = set(held.all()) | set(EVENT_TITLES)
+    events = await events_held(context.db, context.admitted) | set(EVENT_TITLES)
     return sorted(((e, event_title(e)) for e in events), key=lambda choice: choice[1])
 
 
