@@ -45,7 +45,10 @@ from tokenward.policy import Requirement, Role
 
 __all__ = [
     "ACCESS_ATTRIBUTE",
+    "CHANGE_SECURITY_SETTINGS",
+    "MANAGE_MEMBER_CREDENTIALS",
     "REQUIREMENT_ATTRIBUTE",
+    "SEE_MEMBER_CREDENTIALS",
     "Access",
     "BrowserMemberAdminAsManager",
     "BrowserMemberRead",
@@ -138,6 +141,10 @@ def organization_access(
         sso_break_glass=sso_break_glass,
     )
 
+    return _organization_gate(requirement, refine)
+
+
+def _organization_gate(requirement: Requirement, refine: Refinement | None = None) -> Any:
     async def organization_gate(request: Request, org: str, db: Database) -> OrganizationContext:
         await accept_form_csrf(request)
         return await admit_to_organization(request, db, org, requirement, refine)
@@ -187,24 +194,23 @@ BrowserProjectsRead = Annotated[
 BrowserProjectsWrite = Annotated[
     OrganizationContext, organization_access("project:write", session_only=True)
 ]
-# Members' credentials in the organization (personal token access, SSO authorizations).
-MemberAdminAsManager = Annotated[
-    OrganizationContext, organization_access("member:admin", minimum_role=Role.MANAGER)
-]
+# Members' credentials in the organization (personal token access and usage, SSO
+# authorizations); pages ask ``context.allows`` of these to show them.
+SEE_MEMBER_CREDENTIALS = Requirement("member:admin", minimum_role=Role.MANAGER)
+MANAGE_MEMBER_CREDENTIALS = SEE_MEMBER_CREDENTIALS.tightened(session_only=True)
+MemberAdminAsManager = Annotated[OrganizationContext, _organization_gate(SEE_MEMBER_CREDENTIALS)]
 BrowserMemberAdminAsManager = Annotated[
-    OrganizationContext,
-    organization_access("member:admin", session_only=True, minimum_role=Role.MANAGER),
+    OrganizationContext, _organization_gate(MANAGE_MEMBER_CREDENTIALS)
 ]
 # The organization's SSO and security settings, reachable as break-glass without SSO.
 SecuritySettingsRead = Annotated[
     OrganizationContext, organization_access("org:read", session_only=True, sso_break_glass=True)
 ]
-SecuritySettingsWrite = Annotated[
-    OrganizationContext,
-    organization_access(
-        "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
-    ),
-]
+# Pages ask ``context.allows(CHANGE_SECURITY_SETTINGS)`` to offer the change.
+CHANGE_SECURITY_SETTINGS = Requirement(
+    "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
+)
+SecuritySettingsWrite = Annotated[OrganizationContext, _organization_gate(CHANGE_SECURITY_SETTINGS)]
 
 # One project, by ``{project_id}``.
 ProjectRead = Annotated[ProjectContext, project_access("project:read")]

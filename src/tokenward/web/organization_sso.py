@@ -21,6 +21,7 @@ from tokenward.actions.sso_configuration import (
 from tokenward.actions.sso_requirement import require_sso_impact
 from tokenward.api.sso_schemas import SsoConfigurationUpdate
 from tokenward.auth.access import (
+    MANAGE_MEMBER_CREDENTIALS,
     BrowserMemberAdminAsManager,
     SecuritySettingsRead,
     SecuritySettingsWrite,
@@ -29,7 +30,7 @@ from tokenward.auth.admit import BREAK_GLASS_KEY
 from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
-from tokenward.policy import Requirement, Role
+from tokenward.policy import Role
 from tokenward.sso_urls import redirect_uri
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
@@ -42,8 +43,6 @@ from tokenward.web.forms import (
 from tokenward.web.layout import organization_page, organization_url
 
 router = APIRouter(include_in_schema=False)
-
-SEES_AUTHORIZATIONS = Requirement("member:admin", session_only=True, minimum_role=Role.MANAGER)
 
 
 async def _page(
@@ -63,7 +62,7 @@ async def _page(
         else None
     )
     authorizations = (
-        await authorizations_of(context) if context.allows(SEES_AUTHORIZATIONS) else None
+        await authorizations_of(context) if context.allows(MANAGE_MEMBER_CREDENTIALS) else None
     )
     current = values or {
         "issuer": configuration.issuer if configuration else "",
