@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.accounts import (
     mint_personal_token,
+    personal_token_names,
     personal_tokens_of,
     revoke_personal_token,
 )
@@ -160,10 +161,8 @@ async def create(
                 "expires_at": expiry_from_date(expires_on),
             },
         )
-        live = await db.scalars(
-            personal_tokens_of(principal.user_id).with_only_columns(PersonalToken.name)
-        )
-        duplicate = duplicate_name_error(body.name, live.all())
+        live = await personal_token_names(db, principal.user_id)
+        duplicate = duplicate_name_error(body.name, live)
         if duplicate is not None:
             raise duplicate
         if text(form, "confirmed") != "yes":

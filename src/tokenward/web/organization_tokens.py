@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse, Response
 from tokenward.actions.leaked_token_lists import leaked_organization_tokens
 from tokenward.actions.organization_tokens import (
     mint_organization_token,
+    organization_token_names,
     organization_tokens_of,
     revoke_organization_token,
 )
@@ -117,8 +118,8 @@ async def create(
             OrganizationTokenCreate,
             {"name": values["name"], "scopes": scopes, "expires_at": expiry_from_date(expires_on)},
         )
-        live = organization_tokens_of(context.admitted).with_only_columns(OrganizationToken.name)
-        duplicate = duplicate_name_error(body.name, (await context.db.scalars(live)).all())
+        live = await organization_token_names(context.db, context.admitted)
+        duplicate = duplicate_name_error(body.name, live)
         if duplicate is not None:
             raise duplicate
         token, _, secret = await mint_organization_token(

@@ -7,11 +7,9 @@ import datetime as dt
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, TimestampSigner
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from tokenward.actions.accounts import end_session, normalize_email, start_session
+from tokenward.actions.accounts import end_session, normalize_email, start_session, user_id_of
 from tokenward.api.auth import clear_session_cookie, set_session_cookie
 from tokenward.api.schemas import LoginRequest
 from tokenward.auth.access import BrowserUser, public
@@ -20,7 +18,6 @@ from tokenward.auth.database import Database
 from tokenward.auth.form_csrf import PostedForm
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
-from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     issue_login_token,
@@ -93,11 +90,6 @@ def _login_page(
     return response
 
 
-async def _user_id(db: AsyncSession, email: str) -> int | None:
-    found: int | None = await db.scalar(select(User.id).where(User.email == email))
-    return found
-
-
 @router.get("/", dependencies=[public()])
 async def home(request: Request) -> RedirectResponse:
     return RedirectResponse(HOME if session_principal(request) else "/login/", status_code=303)
@@ -132,7 +124,7 @@ async def login(request: Request, db: Database) -> Response:
         else:
             password = ""
         settings = request.app.state.settings
-        proven = await _user_id(db, checked_email) if checked_email else None
+        proven = await user_id_of(db, checked_email) if checked_email else None
         _, key = await start_session(
             db,
             request.app.state.cookies,
