@@ -15,8 +15,6 @@ from tokenward.api import api_router
 from tokenward.api.docs import document_common_answers
 from tokenward.api.error_handlers import install_error_handlers
 from tokenward.api.metrics import router as metrics_router
-from tokenward.api.schemas import REQUEST_MODELS
-from tokenward.api.sso_schemas import SSO_REQUEST_MODELS
 from tokenward.auth.authenticator import Authenticator
 from tokenward.auth.cached_organizations import CachedOrganizations
 from tokenward.auth.caches import GateCaches
@@ -37,6 +35,7 @@ from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
 from tokenward.notices.sender import OutboxSender, SmtpSettings
+from tokenward.request_bodies import REQUEST_MODELS, SSO_REQUEST_MODELS
 from tokenward.scanner_keys import ScannerKeys
 from tokenward.store.engine import Store
 from tokenward.store.health import StoreHealth

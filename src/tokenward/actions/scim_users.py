@@ -25,11 +25,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tokenward.actions.members import add_member, change_role, remove_member
-from tokenward.api.schemas import Email
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.policy import Role
+from tokenward.request_bodies import Email
 from tokenward.scim.schema import ROLES, ScimUserModel, TokenwardUser
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import Membership, ScimUser, User, utcnow

@@ -11,12 +11,13 @@ from tokenward.api.bodies import body_schema, parse_body, require_json_content_t
 from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.presenters import user_out
-from tokenward.api.schemas import LoginOut, LoginRequest, UserOut
+from tokenward.api.schemas import LoginOut, UserOut
 from tokenward.auth.access import BrowserUser, public
 from tokenward.auth.caller import client_ip
 from tokenward.auth.database import Database
 from tokenward.auth.sessions import COOKIE_NAME, SessionCookies
 from tokenward.config import Settings
+from tokenward.request_bodies import LoginRequest
 
 __all__ = ["clear_session_cookie", "set_session_cookie"]
 

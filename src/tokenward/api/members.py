@@ -24,10 +24,11 @@ from tokenward.api.invitations import (
 )
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import member_out
-from tokenward.api.schemas import MemberCreate, MemberOut, MemberUpdate
+from tokenward.api.schemas import MemberOut
 from tokenward.auth.access import MemberRead, MemberWrite, organization_access
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.policy import Requirement, Role, role_needed_to_manage
+from tokenward.request_bodies import MemberCreate, MemberUpdate
 from tokenward.store.tables import Membership
 
 router = APIRouter(prefix="/api/0/organizations/{org}/members", tags=["members"])

@@ -14,12 +14,9 @@ from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import organization_token_out
-from tokenward.api.schemas import (
-    OrganizationTokenCreate,
-    OrganizationTokenCreated,
-    OrganizationTokenOut,
-)
+from tokenward.api.schemas import OrganizationTokenCreated, OrganizationTokenOut
 from tokenward.auth.access import BrowserOrgRead, BrowserOrgWrite
+from tokenward.request_bodies import OrganizationTokenCreate
 from tokenward.store.tables import OrganizationToken
 
 router = APIRouter(prefix="/api/0/organizations/{org}/tokens", tags=["organization tokens"])

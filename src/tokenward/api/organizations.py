@@ -14,7 +14,7 @@ from tokenward.actions.organizations import (
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.docs import AUTHENTICATED, GATED, errors
 from tokenward.api.presenters import organization_out
-from tokenward.api.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
+from tokenward.api.schemas import OrganizationOut
 from tokenward.auth.access import (
     OrgRead,
     SignedIn,
@@ -26,6 +26,7 @@ from tokenward.auth.database import Database
 from tokenward.auth.decision_error import SSO_HEADER
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.policy import Requirement, Role
+from tokenward.request_bodies import OrganizationCreate, OrganizationUpdate
 
 router = APIRouter(prefix="/api/0/organizations", tags=["organizations"])
 

@@ -16,7 +16,7 @@ from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import project_out, project_row_out
 from tokenward.api.rendering import json_list
-from tokenward.api.schemas import ProjectCreate, ProjectOut, ProjectUpdate
+from tokenward.api.schemas import ProjectOut
 from tokenward.auth.access import (
     ProjectAdmin,
     ProjectRead,
@@ -24,6 +24,7 @@ from tokenward.auth.access import (
     ProjectsWrite,
     ProjectWrite,
 )
+from tokenward.request_bodies import ProjectCreate, ProjectUpdate
 from tokenward.store.tables import Project
 
 router = APIRouter(prefix="/api/0", tags=["projects"])

@@ -23,10 +23,8 @@ from tokenward.api.docs import AUTHENTICATED, GATED, errors
 from tokenward.api.presenters import user_out
 from tokenward.api.sso_schemas import (
     CredentialAuthorizationOut,
-    SsoAuthorizationRequest,
     SsoAuthorizeUrlOut,
     SsoConfigurationOut,
-    SsoConfigurationUpdate,
     SsoRequirePreviewOut,
     TokenSummaryOut,
 )
@@ -37,6 +35,7 @@ from tokenward.auth.access import (
 )
 from tokenward.auth.database import Database
 from tokenward.errors import ApiError
+from tokenward.request_bodies import SsoAuthorizationRequest, SsoConfigurationUpdate
 from tokenward.sso_urls import public_base_url, redirect_uri
 from tokenward.store.tables import SsoConfiguration
 

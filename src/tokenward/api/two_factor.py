@@ -10,11 +10,12 @@ from tokenward.actions.two_factor import begin_enrolment, confirm_enrolment, rem
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
-from tokenward.api.schemas import TwoFactorCode, TwoFactorSetupOut, TwoFactorStatusOut
+from tokenward.api.schemas import TwoFactorSetupOut, TwoFactorStatusOut
 from tokenward.auth.access import BrowserUser
 from tokenward.auth.database import Database
 from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.errors import ApiError
+from tokenward.request_bodies import TwoFactorCode
 from tokenward.store.tables import User
 
 __all__ = ["throttle_of"]

@@ -17,15 +17,10 @@ from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import personal_token_out
-from tokenward.api.schemas import (
-    PersonalTokenCreate,
-    PersonalTokenCreated,
-    PersonalTokenOut,
-    TokenStandingOut,
-    UserOut,
-)
+from tokenward.api.schemas import PersonalTokenCreated, PersonalTokenOut, TokenStandingOut, UserOut
 from tokenward.auth.access import BrowserUser, SignedIn
 from tokenward.auth.database import Database
+from tokenward.request_bodies import PersonalTokenCreate
 from tokenward.store.tables import PersonalToken
 
 router = APIRouter(prefix="/api/0/users/me", tags=["users"])

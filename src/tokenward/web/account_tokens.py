@@ -15,7 +15,6 @@ from tokenward.actions.accounts import (
     revoke_personal_token,
 )
 from tokenward.actions.token_standing import OrganizationStanding, token_standings
-from tokenward.api.schemas import PersonalTokenCreate
 from tokenward.auth.access import BrowserUser
 from tokenward.auth.database import Database
 from tokenward.auth.form_csrf import PostedForm
@@ -23,6 +22,7 @@ from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.policy import ALL_SCOPES
+from tokenward.request_bodies import PersonalTokenCreate
 from tokenward.store.tables import PersonalToken, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (

@@ -22,12 +22,12 @@ from tokenward.actions.members import (
 )
 from tokenward.actions.scim_users import managed_user_ids
 from tokenward.api.invitations import invitation_links, wake_outbox
-from tokenward.api.schemas import MemberCreate, MemberUpdate
 from tokenward.auth.access import BrowserMemberRead, BrowserMemberWrite
 from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Role
+from tokenward.request_bodies import MemberCreate, MemberUpdate
 from tokenward.store.tables import Invitation, Membership
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (

@@ -19,7 +19,6 @@ from tokenward.actions.sso_configuration import (
     save_configuration,
 )
 from tokenward.actions.sso_requirement import require_sso_impact
-from tokenward.api.sso_schemas import SsoConfigurationUpdate
 from tokenward.auth.access import (
     MANAGE_MEMBER_CREDENTIALS,
     BrowserMemberAdminAsManager,
@@ -31,6 +30,7 @@ from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Role
+from tokenward.request_bodies import SsoConfigurationUpdate
 from tokenward.sso_urls import redirect_uri
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (

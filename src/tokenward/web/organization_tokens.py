@@ -14,12 +14,12 @@ from tokenward.actions.organization_tokens import (
     organization_tokens_of,
     revoke_organization_token,
 )
-from tokenward.api.schemas import OrganizationTokenCreate
 from tokenward.auth.access import BrowserOrgRead, BrowserOrgWrite
 from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
+from tokenward.request_bodies import OrganizationTokenCreate
 from tokenward.store.tables import OrganizationToken, User
 from tokenward.web.account_tokens import expiry_from_date
 from tokenward.web.flash import redirect_with_flash

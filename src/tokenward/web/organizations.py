@@ -11,7 +11,6 @@ from tokenward.actions.organizations import (
     update_organization,
     visible_organizations,
 )
-from tokenward.api.schemas import OrganizationCreate, OrganizationUpdate
 from tokenward.auth.access import (
     BrowserOrgRead,
     BrowserOrgWrite,
@@ -23,6 +22,7 @@ from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
+from tokenward.request_bodies import OrganizationCreate, OrganizationUpdate
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     error_context,

@@ -6,11 +6,11 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from tokenward.actions.projects import create_project, projects_of
-from tokenward.api.schemas import ProjectCreate
 from tokenward.auth.access import BrowserProjectsRead, BrowserProjectsWrite
 from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
+from tokenward.request_bodies import ProjectCreate
 from tokenward.store.tables import Project
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (

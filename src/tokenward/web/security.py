@@ -13,7 +13,6 @@ from tokenward.actions.members import owners_of
 from tokenward.actions.organization_rules import check_rules_change, personal_tokens_at_stake
 from tokenward.actions.organizations import update_organization
 from tokenward.actions.two_factor import has_two_factor
-from tokenward.api.schemas import SettingsUpdate
 from tokenward.auth.access import (
     CHANGE_SECURITY_SETTINGS,
     SEE_MEMBER_CREDENTIALS,
@@ -26,6 +25,7 @@ from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
 from tokenward.policy import OrganizationPolicy
+from tokenward.request_bodies import SettingsUpdate
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     error_context,
