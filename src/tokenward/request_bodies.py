@@ -1,12 +1,12 @@
 """What a client may send: request bodies and their field types, validated the same way for the
-API's JSON and the pages' forms (``web.forms.validated``). Requests are validated after the gate
-(``api.bodies``)."""
+API's JSON and the pages' forms (``web.forms.validated``), and how a refusal of one reads.
+Requests are validated after the gate (``api.bodies``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 import re
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -14,10 +14,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationError,
     model_validator,
 )
 from pydantic_core import PydanticCustomError
 
+from tokenward.errors import ApiError
 from tokenward.policy import ALL_SCOPES
 from tokenward.store.tables import SLUG_PATTERN
 
@@ -39,6 +41,8 @@ __all__ = [
     "SsoAuthorizationRequest",
     "SsoConfigurationUpdate",
     "TwoFactorCode",
+    "invalid_request",
+    "validation_errors",
 ]
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
@@ -256,3 +260,26 @@ SSO_REQUEST_MODELS: tuple[type[RequestBody], ...] = (
     SsoConfigurationUpdate,
     SsoAuthorizationRequest,
 )
+
+_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
+
+
+def validation_errors(error: ValidationError | list[Any]) -> list[dict[str, str]]:
+    """Turn pydantic's errors into ``[{"field", "message"}]`` without echoing the input."""
+    items = error.errors(include_input=False) if isinstance(error, ValidationError) else error
+    result = []
+    for item in items:
+        location = [str(part) for part in item.get("loc", ())]
+        if location and location[0] in _SOURCES:  # FastAPI's say where: ("query", "per_page")
+            location = location[1:]
+        message = str(item.get("msg", "is not valid"))
+        if item.get("type") == "missing":
+            message = "This field is required."
+        elif item.get("type") == "extra_forbidden":
+            message = "This field is not allowed here."
+        result.append({"field": ".".join(location) or "body", "message": message})
+    return result
+
+
+def invalid_request(errors: list[dict[str, str]]) -> ApiError:
+    return ApiError(400, "invalid-request", "The request is not valid.", {"errors": errors})

@@ -15,38 +15,12 @@ from tokenward.api.schemas import LoginOut, UserOut
 from tokenward.auth.access import BrowserUser, public
 from tokenward.auth.caller import client_ip
 from tokenward.auth.database import Database
-from tokenward.auth.sessions import COOKIE_NAME, SessionCookies
+from tokenward.auth.session_cookie import clear_session_cookie, set_session_cookie
+from tokenward.auth.sessions import SessionCookies
 from tokenward.config import Settings
 from tokenward.request_bodies import LoginRequest
 
-__all__ = ["clear_session_cookie", "set_session_cookie"]
-
 router = APIRouter(prefix="/api/0/auth", tags=["auth"])
-
-
-def set_session_cookie(request: Request, response: Response, key: str) -> None:
-    settings: Settings = request.app.state.settings
-    cookies: SessionCookies = request.app.state.cookies
-    response.set_cookie(
-        COOKIE_NAME,
-        cookies.cookie_value(key),
-        max_age=settings.session_max_age_seconds,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure or request.url.scheme == "https",
-    )
-
-
-def clear_session_cookie(request: Request, response: Response) -> None:
-    settings: Settings = request.app.state.settings
-    response.delete_cookie(
-        COOKIE_NAME,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure or request.url.scheme == "https",
-    )
 
 
 @router.post(

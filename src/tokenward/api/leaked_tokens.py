@@ -22,7 +22,7 @@ from tokenward.actions.leaked_tokens import (
     ReportedLeak,
     report_leaks,
 )
-from tokenward.api.bodies import invalid_request, parse_body
+from tokenward.api.bodies import parse_body
 from tokenward.api.docs import errors
 from tokenward.api.leak_schemas import (
     LeakedTokenReport,
@@ -34,6 +34,7 @@ from tokenward.auth.access import BrowserUser, public
 from tokenward.auth.caller import client_ip
 from tokenward.auth.principal import ActorType
 from tokenward.errors import ApiError
+from tokenward.request_bodies import invalid_request
 from tokenward.scanner_keys import ScannerKeys
 from tokenward.store.engine import Store
 from tokenward.store.leak_report_quota import reserve_report

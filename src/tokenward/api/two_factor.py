@@ -13,19 +13,12 @@ from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.schemas import TwoFactorSetupOut, TwoFactorStatusOut
 from tokenward.auth.access import BrowserUser
 from tokenward.auth.database import Database
-from tokenward.auth.login_throttle import LoginThrottle
+from tokenward.auth.login_throttle import throttle_of
 from tokenward.errors import ApiError
 from tokenward.request_bodies import TwoFactorCode
 from tokenward.store.tables import User
 
-__all__ = ["throttle_of"]
-
 router = APIRouter(prefix="/api/0/users/me/2fa", tags=["two-factor"])
-
-
-def throttle_of(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
 
 
 def _status(user: User) -> TwoFactorStatusOut:

@@ -19,10 +19,10 @@ from tokenward.actions.two_factor import (
     pending_enrolment,
     remove_two_factor,
 )
-from tokenward.api.two_factor import throttle_of
 from tokenward.auth.access import BrowserUser
 from tokenward.auth.database import Database
 from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.login_throttle import throttle_of
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.request_bodies import TwoFactorCode

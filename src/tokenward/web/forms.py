@@ -20,8 +20,8 @@ from itsdangerous import BadSignature, TimestampSigner
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from tokenward.api.bodies import invalid_request, validation_errors
 from tokenward.errors import ApiError
+from tokenward.request_bodies import invalid_request, validation_errors
 
 __all__ = [
     "error_context",

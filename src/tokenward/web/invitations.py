@@ -18,10 +18,10 @@ from tokenward.actions.invitations import (
     accept_invitation,
     find_usable_invitation,
 )
-from tokenward.api.auth import set_session_cookie
 from tokenward.auth.access import public
 from tokenward.auth.caller import client_ip
 from tokenward.auth.database import database
+from tokenward.auth.session_cookie import set_session_cookie
 from tokenward.errors import ApiError
 from tokenward.store.tables import Invitation, Organization, User
 from tokenward.web.flash import redirect_with_flash

@@ -10,11 +10,11 @@ from itsdangerous import BadSignature, TimestampSigner
 from starlette.datastructures import FormData
 
 from tokenward.actions.accounts import end_session, normalize_email, start_session, user_id_of
-from tokenward.api.auth import clear_session_cookie, set_session_cookie
 from tokenward.auth.access import BrowserUser, public
 from tokenward.auth.caller import client_ip
 from tokenward.auth.database import Database
 from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.session_cookie import clear_session_cookie, set_session_cookie
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.request_bodies import LoginRequest
