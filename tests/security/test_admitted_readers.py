@@ -1,5 +1,6 @@
-"""The audit log's event list and an organization's SSO-authorized tokens are read only through
-an admission, like every other reader of organization-owned data."""
+"""The audit log's event list, an organization's SSO-authorized tokens, its pending invitations
+and the members its identity provider manages are read only through an admission, like every
+other reader of organization-owned data."""
 
 from __future__ import annotations
 
@@ -9,6 +10,8 @@ from typing import Any
 
 import pytest
 
+from tokenward.actions.invitations import pending_invitations_of
+from tokenward.actions.scim_users import managed_user_ids
 from tokenward.store.audit import events_held
 from tokenward.store.sso import tokens_authorized_in
 from tokenward.store.tables import Organization
@@ -19,6 +22,8 @@ NO_DB: Any = None
 READERS: dict[str, Callable[[Any], Any]] = {
     "audit events held": lambda org: asyncio.run(events_held(NO_DB, org)),
     "tokens authorized through SSO": lambda org: asyncio.run(tokens_authorized_in(NO_DB, org)),
+    "pending invitations": pending_invitations_of,
+    "members the identity provider manages": lambda org: asyncio.run(managed_user_ids(NO_DB, org)),
 }
 
 

@@ -65,7 +65,7 @@ async def list_invitations(
     page: PageQuery,
     context: MemberRead,
 ) -> list[InvitationOut]:
-    query = pending_invitations_of(context.organization.id)
+    query = pending_invitations_of(context.admitted)
     rows = await paginate(context.db, query, Invitation.id, page, request, response)
     return [invitation_out(row[0]) for row in rows]
 

@@ -56,10 +56,10 @@ async def _page(
     rows = (await context.db.execute(query)).all()
     invitations = (
         await context.db.scalars(
-            pending_invitations_of(context.organization.id).order_by(Invitation.id).limit(_SHOWN)
+            pending_invitations_of(context.admitted).order_by(Invitation.id).limit(_SHOWN)
         )
     ).all()
-    managed = await managed_user_ids(context.db, context.organization.id)
+    managed = await managed_user_ids(context.db, context.admitted)
     return organization_page(
         request,
         context,
