@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from tests.support import unstarted_app
 from tokenward import app as app_module
-from tokenward.auth.gate import organization_access, project_access, public, user_level
+from tokenward.auth.access import organization_access, project_access, public, user_level
 from tokenward.auth.inventory import inventory, undeclared_routes
 from tokenward.config import Settings
 

@@ -19,7 +19,7 @@ from tokenward.actions.accounts import normalize_email
 from tokenward.actions.audit import audit, record_audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal, UserIdentity
 from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.errors import ApiError
@@ -28,6 +28,7 @@ from tokenward.notices.outbox import enqueue
 from tokenward.notices.sealed_links import derive_key, new_seed, sealed
 from tokenward.passwords import hash_password, verify_password
 from tokenward.policy import Credential, CredentialKind, Requirement, Role, role_needed_to_manage
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import (
     Invitation,
@@ -85,10 +86,10 @@ def invitation_status(invitation: Invitation, now: dt.datetime | None = None) ->
     return "invited"
 
 
-def pending_invitations_of(organization_id: int) -> Select[Invitation]:
+def pending_invitations_of(organization: AdmittedOrganization) -> Select[Invitation]:
     """Invitations neither accepted nor revoked (expired ones stay listed, to be resent)."""
     return select(Invitation).where(
-        Invitation.organization_id == organization_id,
+        Invitation.organization_id == admitted_id(organization),
         Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None),
     )
@@ -176,7 +177,7 @@ async def _pending(context: OrganizationContext, invitation_id: str) -> Invitati
     invitation = None
     if wanted is not None:
         invitation = await context.db.scalar(
-            pending_invitations_of(context.organization.id).where(Invitation.id == wanted)
+            pending_invitations_of(context.admitted).where(Invitation.id == wanted)
         )
     if invitation is None:
         raise ApiError.not_found()

@@ -7,17 +7,17 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.personal_token_access import credential_of, revoked_token_ids
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.notices.messages import policy_change_notice, two_factor_required_notice
 from tokenward.notices.outbox import enqueue
 from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.admission import AdmittedOrganization, admitted_id
-from tokenward.store.tables import Membership, PersonalToken, User
+from tokenward.store.tables import Membership, PersonalToken, User, utcnow
 from tokenward.store.usage import PERSONAL, TokenUsage
 
 __all__ = [
@@ -28,6 +28,7 @@ __all__ = [
     "members_without_two_factor",
     "newly_requires_2fa",
     "notify_members",
+    "personal_tokens_at_stake",
     "tightens",
 ]
 
@@ -227,3 +228,21 @@ async def notify_members(
             kind="org.personal-token-rules" if tokens else "org.require-2fa",
         )
     return len(by_tokens.keys() | without_2fa.keys())
+
+
+async def personal_tokens_at_stake(
+    db: AsyncSession, organization: AdmittedOrganization
+) -> tuple[int, int]:
+    """How many live personal tokens, held by how many members, act in the organization today."""
+    now = utcnow()
+    query = (
+        select(func.count(PersonalToken.id), func.count(func.distinct(PersonalToken.user_id)))
+        .join(Membership, Membership.user_id == PersonalToken.user_id)
+        .where(
+            Membership.organization_id == admitted_id(organization),
+            PersonalToken.revoked_at.is_(None),
+            or_(PersonalToken.expires_at.is_(None), PersonalToken.expires_at > now),
+        )
+    )
+    tokens, holders = (await db.execute(query)).one()
+    return int(tokens), int(holders)

@@ -14,7 +14,8 @@ from tokenward.actions.organization_rules import check_rules_change, notify_memb
 from tokenward.actions.sso_requirement import check_require_sso, notify_sso_required
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext, policy_of
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.auth.principal import Principal
 from tokenward.config import DEFAULT_BASE_URL
 from tokenward.errors import ApiError

@@ -13,7 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.actions.audit import audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext, policy_of
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
 from tokenward.notices.messages import revoked_here_notice
 from tokenward.notices.outbox import enqueue
@@ -31,11 +32,11 @@ from tokenward.policy import (
 from tokenward.refusals import STANDINGS
 from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
+from tokenward.store.sso import tokens_authorized_in
 from tokenward.store.tables import (
     Membership,
     PersonalToken,
     PersonalTokenRevocation,
-    SsoTokenAuthorization,
     User,
     utcnow,
 )
@@ -136,13 +137,7 @@ async def inventory(context: OrganizationContext) -> list[InventoryEntry]:
         policy_of(organization), revoked_personal_tokens=frozenset(map(str, revocations))
     )
     last_use = await _last_use_here(db, context.admitted)
-    authorized = set(
-        await db.scalars(
-            select(SsoTokenAuthorization.token_id).where(
-                SsoTokenAuthorization.organization_id == organization.id
-            )
-        )
-    )
+    authorized = await tokens_authorized_in(db, context.admitted)
     here = frozenset({str(organization.id)})
     entries = []
     for token, user, role in await _current_member_tokens(db, context.admitted):

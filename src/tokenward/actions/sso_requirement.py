@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.organization_rules import NOTICE_WINDOW_DAYS
 from tokenward.actions.sso_configuration import configuration_of
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.notices.messages import Notice
 from tokenward.notices.outbox import enqueue

@@ -11,14 +11,15 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.invitations import InvitationUnusable, find_usable_invitation
 from tokenward.actions.signed_in_invitations import join_signed_in
-from tokenward.auth.gate import client_ip, database, public
+from tokenward.auth.access import public
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import Database
 from tokenward.sso_urls import ACCEPT_INVITATION_PATH
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.invitations import unusable_page
@@ -66,7 +67,7 @@ def forget_invitation(response: Response) -> None:
 
 
 @router.get(ACCEPT_INVITATION_PATH, dependencies=[public()], response_model=None)
-async def accept_after_sso(request: Request, db: AsyncSession = Depends(database)) -> Response:
+async def accept_after_sso(request: Request, db: Database) -> Response:
     """Back from the organization's SSO: the invitation in the cookie joins the account the
     sign-in led to, when its email is the invited one."""
     key = invitation_in_cookie(request)
@@ -93,9 +94,7 @@ async def accept_after_sso(request: Request, db: AsyncSession = Depends(database
 
 
 @router.get("/accept-invite/{key}/sso/", dependencies=[public()], response_model=None)
-async def continue_with_sso(
-    request: Request, key: str, db: AsyncSession = Depends(database)
-) -> Response:
+async def continue_with_sso(request: Request, key: str, db: Database) -> Response:
     """Keep the invitation in this browser and go through the organization's SSO sign-in."""
     try:
         _, organization = await find_usable_invitation(db, key)

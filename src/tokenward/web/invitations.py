@@ -10,11 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
 from tokenward.actions.invitations import (
     InvitationUnusable,
@@ -23,13 +22,15 @@ from tokenward.actions.invitations import (
 )
 from tokenward.actions.signed_in_invitations import InvitationForSomeoneElse, join_signed_in
 from tokenward.actions.sso_configuration import configuration_of
-from tokenward.api.auth import set_session_cookie
-from tokenward.auth.gate import client_ip, database, public, user_level
-from tokenward.auth.principal import Principal
+from tokenward.auth.access import BrowserUser, public
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.session_cookie import set_session_cookie
 from tokenward.errors import ApiError
 from tokenward.store.tables import Invitation, Organization, User
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import checked_form, field_errors, text
+from tokenward.web.forms import field_errors, text
 from tokenward.web.templating import render, session_principal
 
 __all__ = ["unusable_page"]
@@ -150,7 +151,7 @@ async def _form(
 
 
 @router.get("/accept-invite/{key}/", dependencies=[public()], response_model=None)
-async def accept_form(request: Request, key: str, db: AsyncSession = Depends(database)) -> Response:
+async def accept_form(request: Request, key: str, db: Database) -> Response:
     try:
         invitation, organization = await find_usable_invitation(db, key)
     except InvitationUnusable as unusable:
@@ -166,9 +167,9 @@ async def accept_form(request: Request, key: str, db: AsyncSession = Depends(dat
 async def join(
     request: Request,
     key: str,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     """One click for someone already signed in with the invited email."""
     try:
@@ -185,7 +186,7 @@ async def join(
 
 
 @router.post("/accept-invite/{key}/", dependencies=[public()], response_model=None)
-async def accept(request: Request, key: str, db: AsyncSession = Depends(database)) -> Response:
+async def accept(request: Request, key: str, db: Database) -> Response:
     form = await request.form()
     name = text(form, "name")[:200]
     password = text(form, "password")

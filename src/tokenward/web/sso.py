@@ -19,8 +19,9 @@ from tokenward.actions.sso_sign_in import (
     finish_sign_in,
     start_sign_in,
 )
-from tokenward.api.auth import set_session_cookie
-from tokenward.auth.gate import client_ip, public
+from tokenward.auth.access import public
+from tokenward.auth.caller import client_ip
+from tokenward.auth.session_cookie import set_session_cookie
 from tokenward.config import Settings
 from tokenward.sso_urls import ACCEPT_INVITATION_PATH, CALLBACK_PATH, redirect_uri
 from tokenward.store.ids import parse_id
