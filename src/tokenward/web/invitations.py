@@ -12,7 +12,6 @@ import datetime as dt
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.invitations import (
@@ -20,6 +19,7 @@ from tokenward.actions.invitations import (
     accept_invitation,
     find_usable_invitation,
 )
+from tokenward.actions.members import has_account
 from tokenward.actions.signed_in_invitations import InvitationForSomeoneElse, join_signed_in
 from tokenward.actions.sso_configuration import configuration_of
 from tokenward.auth.access import BrowserUser, public
@@ -28,7 +28,7 @@ from tokenward.auth.database import Database
 from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.session_cookie import set_session_cookie
 from tokenward.errors import ApiError
-from tokenward.store.tables import Invitation, Organization, User
+from tokenward.store.tables import Invitation, Organization
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import field_errors, text
 from tokenward.web.templating import render, session_principal
@@ -120,11 +120,7 @@ async def _form(
     error: ApiError | None = None,
     name: str = "",
 ) -> HTMLResponse:
-    has_account = bool(
-        await db.scalar(
-            select(func.count()).select_from(User).where(User.email == invitation.email)
-        )
-    )
+    account_exists = await has_account(db, invitation.email)
     has_sso = await configuration_of(db, organization.id) is not None
     sso_only = bool(organization.require_sso)
     shown = {
@@ -137,7 +133,7 @@ async def _form(
         "accept_invite.html",
         {
             **shown,
-            "has_account": has_account,
+            "has_account": account_exists,
             "has_sso": has_sso,
             "sso_only": sso_only,
             "signed_in": session_principal(request) is not None,
