@@ -100,6 +100,8 @@ def running_server(database_url: str, **settings: Any) -> Iterator[LiveServer]:
     """A live server over ``database_url`` (migrated first), stopped when the block ends."""
     run_async(_migrate(database_url))
     settings.setdefault("secret_key", "test-secret-" + uuid.uuid4().hex)
+    # Notices go out at once unless a test groups them on purpose.
+    settings.setdefault("notice_delay_seconds", 0.0)
     server = LiveServer(Settings(database_url=database_url, **settings)).start()
     try:
         yield server

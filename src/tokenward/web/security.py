@@ -211,6 +211,7 @@ async def save(
             name=None,
             settings=settings,
             base_url=request.app.state.settings.base_url,
+            notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
         )
     except ApiError as error:
         if error.status not in FORM_ERRORS:
