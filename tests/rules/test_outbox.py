@@ -6,6 +6,7 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import select
@@ -58,10 +59,11 @@ class HeldMailServer:
 
 
 @pytest.fixture
-def held_smtp(database_urls: dict[str, str]) -> Iterator[tuple[World, HeldMailServer]]:
+def held_smtp(tmp_path: Path) -> Iterator[tuple[World, HeldMailServer]]:
+    """A server alone on its database: any other server's sender would send its notice."""
     mail = HeldMailServer()
     with running_server(
-        database_urls["sqlite"],
+        f"sqlite+aiosqlite:///{tmp_path / 'held.db'}",
         smtp_url=f"smtp://127.0.0.1:{mail.port}",
         usage_flush_seconds=0.1,
         outbox_interval_seconds=0.1,

@@ -16,8 +16,8 @@ from tokenward.auth.coherence import commit_changes
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
+from tokenward.notices.grouping import Told, queue_latest
 from tokenward.notices.messages import revoked_here_notice
-from tokenward.notices.outbox import enqueue
 from tokenward.policy import (
     Credential,
     CredentialKind,
@@ -160,8 +160,11 @@ async def inventory(context: OrganizationContext) -> list[InventoryEntry]:
     return entries
 
 
-async def revoke_here(context: OrganizationContext, token_id: str, base_url: str) -> None:
-    """Cut one member's personal token off from this organization, and tell its user."""
+async def revoke_here(
+    context: OrganizationContext, token_id: str, base_url: str, notice_delay_seconds: float = 0.0
+) -> None:
+    """Cut one member's personal token off from this organization, and tell its user (with
+    their other changes, if held ``notice_delay_seconds``)."""
     db, organization = context.db, context.organization
     found = None
     wanted = parse_id(token_id)
@@ -217,12 +220,18 @@ async def revoke_here(context: OrganizationContext, token_id: str, base_url: str
         actor=context.principal.actor_name,
         base_url=base_url,
     )
-    enqueue(
+    told: Told = {user.email: (notice, "personal-token.revoke-access")}
+
+    async def tell(_last_known: dict[str, Any]) -> Told:
+        return told
+
+    await queue_latest(
         db,
-        recipient=user.email,
-        subject=notice.subject,
-        body=notice.body,
-        kind="personal-token.revoke-access",
+        topic=f"org:{organization.id}:access:{token.id}",
+        organization=organization.name,
+        before={},
+        tell=tell,
+        delay_seconds=notice_delay_seconds,
     )
     await commit_changes(db, Change.revocation(organization.id, token.id))
 

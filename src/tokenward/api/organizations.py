@@ -97,6 +97,10 @@ async def update(
     body = await parse_body(request, OrganizationUpdate)
     settings = body.settings.model_dump(exclude_unset=True) if body.settings else {}
     organization = await update_organization(
-        context, name=body.name, settings=settings, base_url=request.app.state.settings.base_url
+        context,
+        name=body.name,
+        settings=settings,
+        base_url=request.app.state.settings.base_url,
+        notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
     )
     return organization_out(organization, context.role)

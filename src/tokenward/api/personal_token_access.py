@@ -65,7 +65,7 @@ async def revoke_for_organization(
 ) -> Response:
     """The token stops working here at once and keeps working elsewhere; its user is told."""
     settings: Settings = request.app.state.settings
-    await revoke_here(context, token_id, settings.base_url)
+    await revoke_here(context, token_id, settings.base_url, settings.notice_delay_seconds)
     return Response(status_code=204)
 
 

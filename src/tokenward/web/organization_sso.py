@@ -158,6 +158,7 @@ async def require(
             name=None,
             settings={"require_sso": wanted},
             base_url=request.app.state.settings.base_url,
+            notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
         )
     except ApiError as error:
         return await _page(request, context, error=shown_on_form(error))

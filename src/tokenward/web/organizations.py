@@ -121,7 +121,14 @@ async def rename(
     values = {"name": text(form, "name")}
     try:
         body = validated(OrganizationUpdate, values)
-        await update_organization(context, name=body.name, settings={})
+        # A held notice about these rules is written again with the new name.
+        await update_organization(
+            context,
+            name=body.name,
+            settings={},
+            base_url=request.app.state.settings.base_url,
+            notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
+        )
     except ApiError as error:
         return _general_page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(

@@ -55,7 +55,8 @@ async def revoke(
     entry = next((e for e in await inventory(context) if e.token.id == wanted), None)
     if entry is None:
         raise ApiError.not_found()
-    await revoke_here(context, token_id, request.app.state.settings.base_url)
+    settings = request.app.state.settings
+    await revoke_here(context, token_id, settings.base_url, settings.notice_delay_seconds)
     token, user = entry.token, entry.user
     return redirect_with_flash(
         request,

@@ -171,6 +171,7 @@ async def save(
             name=None,
             settings=settings,
             base_url=request.app.state.settings.base_url,
+            notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
         )
     except ApiError as error:
         return await _page(request, context, values=sent, error=shown_on_form(error))
