@@ -9,12 +9,14 @@ from fastapi import FastAPI
 from fastapi.routing import APIRoute
 
 # The baseline skips the gate on purpose, so it admits the organization itself.
-from tokenward.auth.gate import ACCESS_ATTRIBUTE, OrganizationContext, _admit_organization
+from tokenward.auth.access import ACCESS_ATTRIBUTE
+from tokenward.auth.admit import _admit_organization
 from tokenward.auth.inventory import _flat_routes
 from tokenward.auth.middleware import AuthenticationMiddleware
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.cli import worker_app
 from tokenward.policy import ALL_SCOPES, Credential, CredentialKind, Role
-from tokenward.store.gatekeeping import find_organization_with_role
+from tokenward.store.admission_queries import find_organization_with_role
 
 __all__ = ["BENCH_PATH", "auth_off_app", "gated_app"]
 

@@ -16,9 +16,9 @@ from bench.environment import serve
 from bench.load import WRK, rate, throughput
 from bench.seed import owner_with_token, seed_population
 from tokenward.auth.authenticator import Authenticator
+from tokenward.auth.cached_organizations import CachedOrganizations
 from tokenward.auth.caches import GateCaches
-from tokenward.auth.gate import policy_of
-from tokenward.auth.gatekeeper import Gatekeeper
+from tokenward.auth.organization_policy import policy_of
 from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
 from tokenward.config import Settings
@@ -88,7 +88,7 @@ async def _cold_and_warm(
     store = Store(database_url)
     usage = UsageRecorder(store, metrics, flush_seconds=3600)
     authenticator = Authenticator(store, SessionCookies(secret), caches, usage)
-    gatekeeper = Gatekeeper(caches, metrics, usage)
+    organizations = CachedOrganizations(caches)
 
     async def one(token: str, slug: str) -> None:
         authentication = await authenticator.authenticate(
@@ -97,7 +97,7 @@ async def _cold_and_warm(
         principal = authentication.principal
         assert principal is not None and principal.user is not None, authentication.error
         async with store.session() as db:
-            organization, role = await gatekeeper.organization_with_role(
+            organization, role = await organizations.organization_with_role(
                 db, slug, principal.user.id
             )
         assert organization is not None and role is not None

@@ -3,16 +3,15 @@ session and dropped after), shared by every API test; each test makes its own us
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import sys
 import tempfile
 import threading
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-import asyncpg
 import pytest
 
 from tests.leakwatch import WATCH, LeakWatch, watching_every_log_record
@@ -20,14 +19,12 @@ from tests.mailbox import Mailbox
 from tests.sso.rows import close_shared_provider
 from tests.support import (
     ON_POSTGRES,
-    POSTGRES_ADMIN_URL,
     LiveServer,
     World,
     cheap_password_hashing,
-    run_async,
+    postgres_database,
     running_server,
 )
-from tokenward.config import normalize_database_url
 
 TESTS = Path(__file__).resolve().parent
 # Each folder of tests/ is a suite with a marker of its name (``pytest -m security``), registered
@@ -40,27 +37,6 @@ if os.environ.get("TOKENWARD_TEST_CHEAP_HASHING") == "1":
 BACKENDS = [
     b for b in os.environ.get("TOKENWARD_TEST_BACKENDS", "sqlite,postgresql").split(",") if b
 ]
-
-
-async def _admin(statement: str) -> None:
-    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
-    try:
-        await connection.execute(statement)
-    finally:
-        await connection.close()
-
-
-def _postgres_database() -> Iterator[str]:
-    name = f"tokenward_test_{uuid.uuid4().hex[:12]}"
-    try:
-        run_async(_admin(f'CREATE DATABASE "{name}"'))
-    except (OSError, asyncpg.PostgresError) as error:
-        pytest.fail(f"PostgreSQL is needed for these tests and is not reachable: {error}")
-    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
-    try:
-        yield normalize_database_url(f"{base}/{name}")
-    finally:
-        run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -93,16 +69,14 @@ def mailbox() -> Iterator[Mailbox]:
 
 @pytest.fixture(scope="session")
 def database_urls() -> Iterator[dict[str, str]]:
-    with tempfile.TemporaryDirectory(prefix="tokenward-test-") as directory:
+    with (
+        tempfile.TemporaryDirectory(prefix="tokenward-test-") as directory,
+        contextlib.ExitStack() as stack,
+    ):
         urls = {"sqlite": f"sqlite+aiosqlite:///{Path(directory) / 'test.db'}"}
-        postgres = _postgres_database() if "postgresql" in BACKENDS else None
-        if postgres is not None:
-            urls["postgresql"] = next(postgres)
-        try:
-            yield urls
-        finally:
-            if postgres is not None:
-                next(postgres, None)
+        if "postgresql" in BACKENDS:
+            urls["postgresql"] = stack.enter_context(postgres_database())
+        yield urls
 
 
 @pytest.fixture(scope="session", params=[ON_POSTGRES if b == "postgresql" else b for b in BACKENDS])

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import asyncpg
 import httpx
 import pytest
 import uvicorn
@@ -27,7 +28,7 @@ from fastapi import FastAPI
 from tests.leakwatch import WATCH
 from tokenward import passwords
 from tokenward.app import create_app
-from tokenward.config import Settings
+from tokenward.config import Settings, normalize_database_url
 from tokenward.passwords import hash_password
 from tokenward.policy import ALL_SCOPES
 from tokenward.store.engine import Store
@@ -97,16 +98,48 @@ def unstarted_app() -> FastAPI:
     return create_app(Settings(database_url=f"sqlite+aiosqlite:///{never_opened}", secret_key="-"))
 
 
+@functools.cache
+def shared_secret_key(database_url: str) -> str:
+    """The secret key of every server over ``database_url``, as deployment requires: a process
+    that sends another's queued email derives its links with its own key."""
+    return "test-secret-" + uuid.uuid4().hex
+
+
 @contextmanager
 def running_server(database_url: str, **settings: Any) -> Iterator[LiveServer]:
     """A live server over ``database_url`` (migrated first), stopped when the block ends."""
     run_async(_migrate(database_url))
-    settings.setdefault("secret_key", "test-secret-" + uuid.uuid4().hex)
+    settings.setdefault("secret_key", shared_secret_key(database_url))
+    # Notices go out at once unless a test groups them on purpose.
+    settings.setdefault("notice_delay_seconds", 0.0)
     server = LiveServer(Settings(database_url=database_url, **settings)).start()
     try:
         yield server
     finally:
         server.stop()
+
+
+async def _admin(statement: str) -> None:
+    connection = await asyncpg.connect(POSTGRES_ADMIN_URL)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+@contextmanager
+def postgres_database() -> Iterator[str]:
+    """A new, empty PostgreSQL database, dropped when the block ends."""
+    name = f"tokenward_test_{uuid.uuid4().hex[:12]}"
+    try:
+        run_async(_admin(f'CREATE DATABASE "{name}"'))
+    except (OSError, asyncpg.PostgresError) as error:
+        pytest.fail(f"PostgreSQL is needed for these tests and is not reachable: {error}")
+    base = POSTGRES_ADMIN_URL.rsplit("/", 1)[0]
+    try:
+        yield normalize_database_url(f"{base}/{name}")
+    finally:
+        run_async(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def run_async(coroutine: Any) -> Any:

@@ -15,12 +15,11 @@ from tokenward.api import api_router
 from tokenward.api.docs import document_common_answers
 from tokenward.api.error_handlers import install_error_handlers
 from tokenward.api.metrics import router as metrics_router
-from tokenward.api.schemas import REQUEST_MODELS
-from tokenward.api.sso_schemas import SSO_REQUEST_MODELS
 from tokenward.auth.authenticator import Authenticator
+from tokenward.auth.cached_organizations import CachedOrganizations
 from tokenward.auth.caches import GateCaches
 from tokenward.auth.coherence import COHERENCE_KEY, Coherence
-from tokenward.auth.gatekeeper import Gatekeeper
+from tokenward.auth.decision_recorder import DecisionRecorder
 from tokenward.auth.inventory import undeclared_routes
 from tokenward.auth.login_throttle import LoginThrottle
 from tokenward.auth.middleware import AuthenticationMiddleware
@@ -36,6 +35,7 @@ from tokenward.http.report_only import ReportOnlyMiddleware
 from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
 from tokenward.notices.sender import OutboxSender, SmtpSettings
+from tokenward.request_bodies import REQUEST_MODELS, SSO_REQUEST_MODELS
 from tokenward.scanner_keys import ScannerKeys
 from tokenward.store.engine import Store
 from tokenward.store.health import StoreHealth
@@ -120,7 +120,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.caches = caches
     app.state.coherence = coherence
     app.state.usage = usage
-    app.state.gatekeeper = Gatekeeper(caches, metrics, usage)
+    app.state.cached_organizations = CachedOrganizations(caches)
+    app.state.decision_recorder = DecisionRecorder(metrics, usage)
     app.state.outbox = outbox
     app.state.scanner_keys = (
         ScannerKeys(Path(settings.secret_scanning_keys)) if settings.secret_scanning_keys else None

@@ -210,11 +210,16 @@ def command_outbox(args: argparse.Namespace) -> int:
         return 1
     if not messages:
         print("The outbox is empty.")
-    for message in messages:
-        state = f"sent {message.sent_at:%Y-%m-%d %H:%M} UTC" if message.sent_at else "not sent"
-        print(f"--- #{message.id} to {message.recipient} · {message.kind} · {state}")
-        print(f"Subject: {message.subject}\n")
-        print(message.body.rstrip() + "\n")
+    for email in messages:
+        if email.sent_at is not None:
+            state = f"sent {email.sent_at:%Y-%m-%d %H:%M} UTC"
+        else:
+            state = f"not sent, goes at {email.due_at:%Y-%m-%d %H:%M:%S} UTC or later"
+        grouped = f" (notices {', '.join(f'#{i}' for i in email.ids)} in one email)"
+        number = f"#{email.ids[0]}" + (grouped if len(email.ids) > 1 else "")
+        print(f"--- {number} to {email.recipient} · {', '.join(email.kinds)} · {state}")
+        print(f"Subject: {email.notice.subject}\n")
+        print(email.notice.body.rstrip() + "\n")
     return 0
 
 

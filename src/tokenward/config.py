@@ -77,7 +77,7 @@ def _truthy(value: str | None) -> bool:
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _number(env: dict[str, str], name: str, default: float) -> float:
+def _number(env: dict[str, str], name: str, default: float, *, zero_allowed: bool = False) -> float:
     raw = env.get(name, "").strip()
     if not raw:
         return default
@@ -85,8 +85,9 @@ def _number(env: dict[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigurationError(f"{name} must be a number, not {raw!r}") from None
-    if value <= 0:
-        raise ConfigurationError(f"{name} must be greater than 0")
+    if value < 0 or (value == 0 and not zero_allowed):
+        least = "0 or more" if zero_allowed else "greater than 0"
+        raise ConfigurationError(f"{name} must be {least}")
     return value
 
 
@@ -120,6 +121,9 @@ class Settings:
     email_from: str = "Tokenward <tokenward@localhost>"
     base_url: str = DEFAULT_BASE_URL
     outbox_interval_seconds: float = 5.0
+    # How long a notice about a settings change is held so that the changes one person is told
+    # about within that time go out as one email; 0 sends each at once (docs/operations.md).
+    notice_delay_seconds: float = 120.0
     # Gateway mode: the route rules file for /forward-auth (off when None).
     gateway_routes: str | None = None
     # GitHub's key file for signed leaked-token reports; without it that endpoint answers 404.
@@ -156,6 +160,9 @@ class Settings:
             email_from=env.get("TOKENWARD_EMAIL_FROM") or "Tokenward <tokenward@localhost>",
             base_url=(env.get("TOKENWARD_BASE_URL") or DEFAULT_BASE_URL).rstrip("/"),
             outbox_interval_seconds=_number(env, "TOKENWARD_OUTBOX_INTERVAL_SECONDS", 5.0),
+            notice_delay_seconds=_number(
+                env, "TOKENWARD_NOTICE_DELAY_SECONDS", 120.0, zero_allowed=True
+            ),
             body_timeout_seconds=_number(env, "TOKENWARD_BODY_TIMEOUT_SECONDS", 10.0),
             throttle_limits=ThrottleLimits(
                 per_address=int(_number(env, "TOKENWARD_SIGN_IN_LIMIT_PER_ADDRESS", 30)),

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.config import Settings
+from tokenward.notices.digest import Email, emails_of
 from tokenward.store.engine import Store
 from tokenward.store.migrate import upgrade
 from tokenward.store.tables import OutgoingEmail
@@ -29,10 +31,9 @@ async def reset_second_factor(settings: Settings, email: str) -> str | None:
         await store.close()
 
 
-async def outbox_messages(
-    settings: Settings, *, limit: int, unsent_only: bool
-) -> Sequence[OutgoingEmail]:
-    """The newest notices, newest first. Notices never carry a secret (see notices.messages)."""
+async def outbox_messages(settings: Settings, *, limit: int, unsent_only: bool) -> list[Email]:
+    """The newest emails, newest first, as they were or will be sent: a recipient's grouped
+    notices as one email. Notices never carry a secret (see notices.messages)."""
     store = Store(settings.database_url)
     try:
         await upgrade(store.engine)
@@ -40,6 +41,28 @@ async def outbox_messages(
             query = select(OutgoingEmail).order_by(OutgoingEmail.id.desc()).limit(limit)
             if unsent_only:
                 query = query.where(OutgoingEmail.sent_at.is_(None))
-            return (await db.scalars(query)).all()
+            newest = list((await db.scalars(query)).all())
+            messages = newest + list(await _rest_of_their_emails(db, newest))
     finally:
         await store.close()
+    return sorted(emails_of(messages), key=lambda e: e.ids[-1], reverse=True)[:limit]
+
+
+async def _rest_of_their_emails(
+    db: AsyncSession, messages: list[OutgoingEmail]
+) -> Sequence[OutgoingEmail]:
+    """The grouped notices that share an email with ``messages`` but are not among them."""
+    grouped = [m for m in messages if m.topic is not None]
+    claims = {m.claim for m in grouped if m.sent_at is not None}
+    waiting = {m.recipient for m in grouped if m.sent_at is None}
+    if not claims and not waiting:
+        return []
+    query = select(OutgoingEmail).where(
+        OutgoingEmail.topic.is_not(None),
+        OutgoingEmail.id.not_in({m.id for m in messages}),
+        or_(
+            OutgoingEmail.claim.in_(claims) & OutgoingEmail.sent_at.is_not(None),
+            OutgoingEmail.recipient.in_(waiting) & OutgoingEmail.sent_at.is_(None),
+        ),
+    )
+    return (await db.scalars(query)).all()

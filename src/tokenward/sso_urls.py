@@ -6,9 +6,12 @@ from fastapi import Request
 
 from tokenward.config import DEFAULT_BASE_URL, Settings
 
-__all__ = ["CALLBACK_PATH", "public_base_url", "redirect_uri"]
+__all__ = ["ACCEPT_INVITATION_PATH", "CALLBACK_PATH", "public_base_url", "redirect_uri"]
 
 CALLBACK_PATH = "/auth/sso/callback/"
+# Where an SSO sign-in started from an invitation comes back to; the invitation itself waits in
+# a signed cookie, never in a URL or in the sign-in attempt.
+ACCEPT_INVITATION_PATH = "/accept-invite/continue/"
 
 
 def public_base_url(request: Request) -> str:

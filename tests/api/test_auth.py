@@ -3,7 +3,6 @@ logout; and what a request without any credential gets."""
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from http.cookies import SimpleCookie
 
@@ -14,13 +13,11 @@ from tests.support import (
     PASSWORD,
     LiveServer,
     World,
-    _migrate,
     assert_error,
     error_fields,
-    run_async,
+    running_server,
 )
 from tokenward.auth.sessions import COOKIE_NAME
-from tokenward.config import Settings
 
 LOGIN = "/api/0/auth/login/"
 
@@ -56,15 +53,8 @@ def session_cookie(response: httpx.Response) -> SimpleCookie:
 @pytest.fixture
 def secure_cookie_server(database_urls: dict[str, str]) -> Iterator[LiveServer]:
     """A second server over the SQLite test database, with TOKENWARD_COOKIE_SECURE=true."""
-    run_async(_migrate(database_urls["sqlite"]))
-    settings = Settings(
-        database_url=database_urls["sqlite"],
-        secret_key=uuid.uuid4().hex,
-        cookie_secure=True,
-    )
-    live = LiveServer(settings).start()
-    yield live
-    live.stop()
+    with running_server(database_urls["sqlite"], cookie_secure=True) as live:
+        yield live
 
 
 def test_the_cookie_is_secure_when_configured(secure_cookie_server: LiveServer) -> None:

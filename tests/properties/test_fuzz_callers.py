@@ -35,7 +35,7 @@ from tests.properties.test_schemathesis import (
 )
 from tests.support import ApiClient, LiveServer
 from tests.unit.test_policy import HERE, oracle
-from tokenward.auth.gate import ACCESS_ATTRIBUTE, REQUIREMENT_ATTRIBUTE
+from tokenward.auth.access import ACCESS_ATTRIBUTE, REQUIREMENT_ATTRIBUTE
 from tokenward.auth.inventory import _flat_routes
 from tokenward.auth.sessions import COOKIE_NAME
 from tokenward.policy import ALL_SCOPES, Credential, CredentialKind, Requirement, Role

@@ -60,11 +60,10 @@ class HeldMailServer:
 
 @pytest.fixture
 def held_smtp(tmp_path: Path) -> Iterator[tuple[World, HeldMailServer]]:
+    """A server alone on its database: any other server's sender would send its notice."""
     mail = HeldMailServer()
-    # A database of its own: over the shared one, the run's other servers would send the notice
-    # to the shared mailbox before this server's outbox ever reached the held one.
     with running_server(
-        f"sqlite+aiosqlite:///{tmp_path / 'outbox.db'}",
+        f"sqlite+aiosqlite:///{tmp_path / 'held.db'}",
         smtp_url=f"smtp://127.0.0.1:{mail.port}",
         usage_flush_seconds=0.1,
         outbox_interval_seconds=0.1,

@@ -32,7 +32,8 @@ from tokenward.actions.organization_rules import (
 from tokenward.actions.organization_tokens import organization_tokens_of
 from tokenward.actions.personal_token_access import revoked_token_ids
 from tokenward.actions.projects import projects_of
-from tokenward.auth.gate import OrganizationContext, _admit_organization
+from tokenward.auth.admit import _admit_organization
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal
 from tokenward.config import Settings
 from tokenward.policy import ALL_SCOPES, Credential, CredentialKind, OrganizationPolicy, Role
@@ -49,7 +50,8 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.members import members_of
-from tokenward.auth.gate import database, user_level
+from tokenward.auth.access import user_level
+from tokenward.auth.database import database
 from tokenward.auth.principal import Principal
 from tokenward.store.tables import Organization
 
@@ -223,4 +225,4 @@ def test_nothing_but_the_gate_uses_the_issuer() -> None:
         for path in (ROOT / "src").rglob("*.py")
         if re.search(r"\bclaim_issuer\b|\b_admit_organization\b|\b_SEAL\b", path.read_text())
     )
-    assert users == ["src/tokenward/auth/gate.py", "src/tokenward/store/admission.py"]
+    assert users == ["src/tokenward/auth/admit.py", "src/tokenward/store/admission.py"]

@@ -60,3 +60,15 @@ def test_the_cookie_flag_and_defaults(no_dotenv: Path) -> None:
     default = Settings.from_environment({})
     assert default.database_url == "sqlite+aiosqlite:///./tokenward.db"
     assert (no_dotenv / "tokenward.db.secret").exists()
+
+
+def test_the_notice_delay_is_two_minutes_and_zero_sends_at_once(no_dotenv: Path) -> None:
+    base = {"TOKENWARD_DATABASE_URL": "postgresql://tw@db/tw", "TOKENWARD_SECRET_KEY": "k" * 40}
+    assert Settings.from_environment(base).notice_delay_seconds == 120.0
+    at_once = {**base, "TOKENWARD_NOTICE_DELAY_SECONDS": "0"}
+    assert Settings.from_environment(at_once).notice_delay_seconds == 0.0
+    for wrong in ("-1", "soon"):
+        with pytest.raises(ConfigurationError, match="TOKENWARD_NOTICE_DELAY_SECONDS"):
+            Settings.from_environment({**base, "TOKENWARD_NOTICE_DELAY_SECONDS": wrong})
+    with pytest.raises(ConfigurationError, match="greater than 0"):
+        Settings.from_environment({**base, "TOKENWARD_OUTBOX_INTERVAL_SECONDS": "0"})

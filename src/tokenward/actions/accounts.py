@@ -31,9 +31,11 @@ __all__ = [
     "end_session",
     "mint_personal_token",
     "normalize_email",
+    "personal_token_names",
     "personal_tokens_of",
     "revoke_personal_token",
     "start_session",
+    "user_id_of",
 ]
 
 log = logging.getLogger("tokenward.auth")
@@ -151,6 +153,17 @@ def personal_tokens_of(user_id: int) -> Select[PersonalToken]:
     return select(PersonalToken).where(
         PersonalToken.user_id == user_id, PersonalToken.revoked_at.is_(None)
     )
+
+
+async def personal_token_names(db: AsyncSession, user_id: int) -> list[str]:
+    """The names of the user's live personal tokens."""
+    query = personal_tokens_of(user_id).with_only_columns(PersonalToken.name)
+    return list(await db.scalars(query))
+
+
+async def user_id_of(db: AsyncSession, email: str) -> int | None:
+    found: int | None = await db.scalar(select(User.id).where(User.email == email))
+    return found
 
 
 async def mint_personal_token(

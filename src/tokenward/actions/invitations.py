@@ -19,7 +19,7 @@ from tokenward.actions.accounts import normalize_email
 from tokenward.actions.audit import audit, record_audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal, UserIdentity
 from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.errors import ApiError
@@ -28,6 +28,7 @@ from tokenward.notices.outbox import enqueue
 from tokenward.notices.sealed_links import derive_key, new_seed, sealed
 from tokenward.passwords import hash_password, verify_password
 from tokenward.policy import Credential, CredentialKind, Requirement, Role, role_needed_to_manage
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import (
     Invitation,
@@ -45,7 +46,10 @@ __all__ = [
     "find_usable_invitation",
     "invitation_status",
     "invite",
+    "join",
+    "lock_usable",
     "pending_invitations_of",
+    "refuse_without_sso",
     "resend_invitation",
     "revoke_invitation",
 ]
@@ -82,10 +86,10 @@ def invitation_status(invitation: Invitation, now: dt.datetime | None = None) ->
     return "invited"
 
 
-def pending_invitations_of(organization_id: int) -> Select[Invitation]:
+def pending_invitations_of(organization: AdmittedOrganization) -> Select[Invitation]:
     """Invitations neither accepted nor revoked (expired ones stay listed, to be resent)."""
     return select(Invitation).where(
-        Invitation.organization_id == organization_id,
+        Invitation.organization_id == admitted_id(organization),
         Invitation.accepted_at.is_(None),
         Invitation.revoked_at.is_(None),
     )
@@ -173,7 +177,7 @@ async def _pending(context: OrganizationContext, invitation_id: str) -> Invitati
     invitation = None
     if wanted is not None:
         invitation = await context.db.scalar(
-            pending_invitations_of(context.organization.id).where(Invitation.id == wanted)
+            pending_invitations_of(context.admitted).where(Invitation.id == wanted)
         )
     if invitation is None:
         raise ApiError.not_found()
@@ -224,54 +228,39 @@ async def find_usable_invitation(db: AsyncSession, key: str) -> tuple[Invitation
     return invitation, organization
 
 
-async def accept_invitation(
-    db: AsyncSession,
-    key: str,
-    *,
-    name: str,
-    password: str,
-    max_age: dt.timedelta,
-    ip_address: str | None,
-) -> AcceptedInvitation:
-    """Create the account (or check the password of the one made since), join, sign in."""
-    invitation, organization = await find_usable_invitation(db, key)
-    invitation_id, organization_id = invitation.id, organization.id
-    user = await db.scalar(select(User).where(User.email == invitation.email))
-    user_id = user.id if user is not None else None
-    stored_hash = user.password_hash if user is not None else None
-    await db.rollback()  # nothing is held while the password is hashed or checked
-    password_hash: str | None = None
-    if user_id is None:
-        if not name.strip():
-            raise ApiError.invalid("name", "Enter your name.")
-        if len(password) < 8:
-            raise ApiError.invalid("password", "must be at least 8 characters long")
-        password_hash = await asyncio.to_thread(hash_password, password)
-    else:
-        matches = await asyncio.to_thread(verify_password, stored_hash, password)
-        if not matches:
-            raise ApiError(
-                401, "invalid-credentials", "The password of your existing account is not correct."
-            )
-    # Fresh read, locked: two tabs accepting the same link let exactly one through.
+def refuse_without_sso(organization: Organization) -> None:
+    """An organization that requires SSO takes new members only through it."""
+    if organization.require_sso:
+        raise InvitationUnusable("sso-required")
+
+
+async def lock_usable(
+    db: AsyncSession, invitation_id: int, organization_id: int
+) -> tuple[Invitation, Organization]:
+    """A fresh, locked read: two tabs accepting the same link let exactly one through."""
     locked = await db.scalar(
         select(Invitation).where(Invitation.id == invitation_id).with_for_update()
     )
     if locked is None or invitation_status(locked) != "invited":
         raise InvitationUnusable(invitation_status(locked) if locked is not None else "unknown")
-    invitation = locked
-    now = utcnow()
-    joined = await db.get(Organization, organization_id)
-    user = await db.get(User, user_id) if user_id is not None else None
-    if joined is None:
+    organization = await db.get(Organization, organization_id)
+    if organization is None:
         raise InvitationUnusable("unknown")
-    organization = joined
-    if user is None:
-        if password_hash is None:  # the account checked above was deleted meanwhile
-            raise ApiError.conflict("Your account changed meanwhile; open the link again.")
-        user = User(email=invitation.email, name=name.strip()[:200], password_hash=password_hash)
-        db.add(user)
-        await db.flush()
+    return locked, organization
+
+
+async def join(
+    db: AsyncSession,
+    invitation: Invitation,
+    organization: Organization,
+    user: User,
+    *,
+    via: str,
+    ip_address: str | None,
+) -> None:
+    """Mark the invitation used and make ``user`` a member with its role (kept if already one);
+    ``via`` says how the person proved who they are (password, sso, session)."""
+    now = utcnow()
     invitation.accepted_at = now
     member = await db.scalar(
         select(Membership).where(
@@ -297,9 +286,52 @@ async def accept_invitation(
             **_audit_data(invitation),
             "member_id": str(member.id),
             "user_id": str(user.id),
+            "via": via,
         },
         ip_address,
     )
+
+
+async def accept_invitation(
+    db: AsyncSession,
+    key: str,
+    *,
+    name: str,
+    password: str,
+    max_age: dt.timedelta,
+    ip_address: str | None,
+) -> AcceptedInvitation:
+    """Create the account (or check the password of the one made since), join, sign in."""
+    invitation, organization = await find_usable_invitation(db, key)
+    refuse_without_sso(organization)
+    invitation_id, organization_id = invitation.id, organization.id
+    user = await db.scalar(select(User).where(User.email == invitation.email))
+    user_id = user.id if user is not None else None
+    stored_hash = user.password_hash if user is not None else None
+    await db.rollback()  # nothing is held while the password is hashed or checked
+    password_hash: str | None = None
+    if user_id is None:
+        if not name.strip():
+            raise ApiError.invalid("name", "Enter your name.")
+        if len(password) < 8:
+            raise ApiError.invalid("password", "must be at least 8 characters long")
+        password_hash = await asyncio.to_thread(hash_password, password)
+    else:
+        matches = await asyncio.to_thread(verify_password, stored_hash, password)
+        if not matches:
+            raise ApiError(
+                401, "invalid-credentials", "The password of your existing account is not correct."
+            )
+    invitation, organization = await lock_usable(db, invitation_id, organization_id)
+    user = await db.get(User, user_id) if user_id is not None else None
+    if user is None:
+        if password_hash is None:  # the account checked above was deleted meanwhile
+            raise ApiError.conflict("Your account changed meanwhile; open the link again.")
+        user = User(email=invitation.email, name=name.strip()[:200], password_hash=password_hash)
+        db.add(user)
+        await db.flush()
+    await join(db, invitation, organization, user, via="password", ip_address=ip_address)
+    now = utcnow()
     session_key = SessionCookies.new_key()
     db.add(
         LoginSession(

@@ -27,6 +27,7 @@ from tokenward.notices.leak_messages import (
     leaked_personal_token_notice,
 )
 from tokenward.notices.messages import Notice
+from tokenward.notices.outbox import subject_line
 from tokenward.store.tables import (
     AuditLogEntry,
     Membership,
@@ -159,7 +160,7 @@ class _Writes:
         self.emails.append(
             {
                 "recipient": recipient,
-                "subject": " ".join(notice.subject.split())[:200],
+                "subject": subject_line(notice.subject),
                 "body": notice.body,
                 "kind": kind,
                 "created_at": now,

@@ -11,7 +11,7 @@ from tokenward.actions.audit import audit
 from tokenward.actions.sso_configuration import lapse_for_member
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Requirement, Role, role_needed_to_manage
 from tokenward.store.admission import AdmittedOrganization, admitted_id
@@ -24,6 +24,7 @@ __all__ = [
     "find_member",
     "has_account",
     "members_of",
+    "owners_of",
     "remove_member",
 ]
 
@@ -34,6 +35,12 @@ def members_of(organization: AdmittedOrganization) -> Select[Membership, User]:
         .join(User, User.id == Membership.user_id)
         .where(Membership.organization_id == admitted_id(organization))
     )
+
+
+async def owners_of(db: AsyncSession, organization: AdmittedOrganization) -> list[User]:
+    """The organization's owners, by email."""
+    query = members_of(organization).where(Membership.role == Role.OWNER.value)
+    return [user for _, user in (await db.execute(query.order_by(User.email))).all()]
 
 
 async def find_member(context: OrganizationContext, member_id: str) -> tuple[Membership, User]:

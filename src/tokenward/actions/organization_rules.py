@@ -7,17 +7,18 @@ import datetime as dt
 from dataclasses import replace
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.personal_token_access import credential_of, revoked_token_ids
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
+from tokenward.notices.grouping import Told, queue_latest
 from tokenward.notices.messages import policy_change_notice, two_factor_required_notice
-from tokenward.notices.outbox import enqueue
 from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.admission import AdmittedOrganization, admitted_id
-from tokenward.store.tables import Membership, PersonalToken, User
+from tokenward.store.tables import Membership, Organization, PersonalToken, User, utcnow
 from tokenward.store.usage import PERSONAL, TokenUsage
 
 __all__ = [
@@ -28,10 +29,21 @@ __all__ = [
     "members_without_two_factor",
     "newly_requires_2fa",
     "notify_members",
+    "personal_tokens_at_stake",
+    "rules_state",
     "tightens",
 ]
 
 NOTICE_WINDOW_DAYS = 30
+# The fields a rules notice speaks of, and that a held one remembers (``rules_state``).
+STATE_FIELDS = (
+    "name",
+    "allow_personal_tokens",
+    "personal_token_enforcement",
+    "personal_token_max_lifetime_days",
+    "require_2fa",
+    "require_sso",
+)
 _NOT_THIS_CHANGE = frozenset({"personal-token-revoked", "personal-token-sso-unauthorized"})
 
 _LABELS: dict[str, tuple[str, dict[Any, str]]] = {
@@ -191,39 +203,89 @@ async def members_to_notify(
     return len(by_tokens.keys() | without_2fa.keys())
 
 
+def rules_state(organization: Organization) -> dict[str, Any]:
+    """What a member knows of the organization's rules, as a held notice remembers it."""
+    return {field: getattr(organization, field) for field in STATE_FIELDS}
+
+
+def _policy_from(organization: Organization, state: dict[str, Any]) -> OrganizationPolicy:
+    return OrganizationPolicy(
+        organization_id=str(organization.id),
+        slug=organization.slug,
+        allow_personal_tokens=bool(state.get("allow_personal_tokens", True)),
+        personal_token_enforcement=Enforcement(state.get("personal_token_enforcement", "enforce")),
+        personal_token_max_lifetime_days=state.get("personal_token_max_lifetime_days"),
+        require_2fa=bool(state.get("require_2fa")),
+        require_sso=bool(state.get("require_sso")),
+    )
+
+
+def _changed(last_known: dict[str, Any], now: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {
+        field: {"old": last_known.get(field), "new": now[field]}
+        for field in STATE_FIELDS
+        if last_known.get(field) != now[field]
+    }
+
+
 async def notify_members(
     context: OrganizationContext,
-    old: OrganizationPolicy,
-    new: OrganizationPolicy,
-    changes: dict[str, dict[str, Any]],
+    before: dict[str, Any],
     base_url: str,
+    delay_seconds: float = 0.0,
 ) -> int:
-    """Queue one notice per member to tell, in the caller's transaction; returns how many."""
+    """Queue the notices owed for the change from ``before`` (``rules_state``) to the rules now,
+    in the caller's transaction, one per member to tell; returns how many."""
     organization = context.organization
-    by_tokens, without_2fa = await _to_tell(context.db, context.admitted, old, new)
-    described = describe_changes(changes)
-    for user_id in by_tokens.keys() | without_2fa.keys():
-        user, tokens = by_tokens.get(user_id, (without_2fa.get(user_id), []))
-        assert user is not None
-        if tokens:
-            notice = policy_change_notice(
-                organization_name=organization.name,
-                slug=organization.slug,
-                changes=described,
-                tokens=[(t.name, t.token_last_characters) for t in tokens],
-                base_url=base_url,
-                needs_second_factor=user_id in without_2fa,
-                reported_only=new.personal_token_enforcement is Enforcement.REPORT,
-            )
-        else:
-            notice = two_factor_required_notice(
-                organization_name=organization.name, slug=organization.slug, base_url=base_url
-            )
-        enqueue(
-            context.db,
-            recipient=user.email,
-            subject=notice.subject,
-            body=notice.body,
-            kind="org.personal-token-rules" if tokens else "org.require-2fa",
+
+    async def tell(last_known: dict[str, Any]) -> Told:
+        old, new = _policy_from(organization, last_known), policy_of(organization)
+        by_tokens, without_2fa = await _to_tell(context.db, context.admitted, old, new)
+        described = describe_changes(_changed(last_known, rules_state(organization)))
+        told: Told = {}
+        for user_id in by_tokens.keys() | without_2fa.keys():
+            user, tokens = by_tokens.get(user_id, (without_2fa.get(user_id), []))
+            assert user is not None
+            if tokens:
+                notice = policy_change_notice(
+                    organization_name=organization.name,
+                    slug=organization.slug,
+                    changes=described,
+                    tokens=[(t.name, t.token_last_characters) for t in tokens],
+                    base_url=base_url,
+                    needs_second_factor=user_id in without_2fa,
+                    reported_only=new.personal_token_enforcement is Enforcement.REPORT,
+                )
+            else:
+                notice = two_factor_required_notice(
+                    organization_name=organization.name, slug=organization.slug, base_url=base_url
+                )
+            told[user.email] = (notice, "org.personal-token-rules" if tokens else "org.require-2fa")
+        return told
+
+    return await queue_latest(
+        context.db,
+        topic=f"org:{organization.id}:rules",
+        organization=organization.name,
+        before=before,
+        tell=tell,
+        delay_seconds=delay_seconds,
+    )
+
+
+async def personal_tokens_at_stake(
+    db: AsyncSession, organization: AdmittedOrganization
+) -> tuple[int, int]:
+    """How many live personal tokens, held by how many members, act in the organization today."""
+    now = utcnow()
+    query = (
+        select(func.count(PersonalToken.id), func.count(func.distinct(PersonalToken.user_id)))
+        .join(Membership, Membership.user_id == PersonalToken.user_id)
+        .where(
+            Membership.organization_id == admitted_id(organization),
+            PersonalToken.revoked_at.is_(None),
+            or_(PersonalToken.expires_at.is_(None), PersonalToken.expires_at > now),
         )
-    return len(by_tokens.keys() | without_2fa.keys())
+    )
+    tokens, holders = (await db.execute(query)).one()
+    return int(tokens), int(holders)

@@ -5,20 +5,26 @@ from __future__ import annotations
 import datetime as dt
 
 from sqlalchemy import Select, select
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tokenward import credentials
 from tokenward.actions.audit import audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
 from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import OrganizationToken, User, utcnow
 
-__all__ = ["mint_organization_token", "organization_tokens_of", "revoke_organization_token"]
+__all__ = [
+    "mint_organization_token",
+    "organization_token_names",
+    "organization_tokens_of",
+    "revoke_organization_token",
+]
 
 Creator = aliased(User)
 
@@ -32,6 +38,14 @@ def organization_tokens_of(organization: AdmittedOrganization) -> Select[Organiz
             OrganizationToken.revoked_at.is_(None),
         )
     )
+
+
+async def organization_token_names(
+    db: AsyncSession, organization: AdmittedOrganization
+) -> list[str]:
+    """The names of the organization's live tokens."""
+    query = organization_tokens_of(organization).with_only_columns(OrganizationToken.name)
+    return list(await db.scalars(query))
 
 
 async def mint_organization_token(

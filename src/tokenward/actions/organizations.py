@@ -10,11 +10,16 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit, record_audit
-from tokenward.actions.organization_rules import check_rules_change, notify_members
+from tokenward.actions.organization_rules import (
+    check_rules_change,
+    notify_members,
+    rules_state,
+)
 from tokenward.actions.sso_requirement import check_require_sso, notify_sso_required
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext, policy_of
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.auth.principal import Principal
 from tokenward.config import DEFAULT_BASE_URL
 from tokenward.errors import ApiError
@@ -122,15 +127,17 @@ async def update_organization(
     name: str | None,
     settings: dict[str, Any],
     base_url: str = DEFAULT_BASE_URL,
+    notice_delay_seconds: float = 0.0,
 ) -> Organization:
-    """Apply the changes, audit them, and queue notices for members a tighter rule will stop.
+    """Apply the changes, audit them, and queue notices for members a tighter rule will stop,
+    held ``notice_delay_seconds`` to go with the person's other changes (notices.grouping).
 
     The gate has already demanded owner + session when settings change.
     """
     organization = context.organization
     await check_rules_change(context, settings)
     await check_require_sso(context, settings)
-    before = policy_of(organization)
+    before = rules_state(organization)
     changes: dict[str, dict[str, Any]] = {}
     if name is not None and name != organization.name:
         changes["name"] = {"old": organization.name, "new": name}
@@ -143,9 +150,8 @@ async def update_organization(
             changes[field] = {"old": old, "new": new}
             setattr(organization, field, new)
     if changes:
-        told = await notify_members(context, before, policy_of(organization), changes, base_url)
-        if organization.require_sso and not before.require_sso:
-            told += await notify_sso_required(context, base_url)
+        told = await notify_members(context, before, base_url, notice_delay_seconds)
+        told += await notify_sso_required(context, before, base_url, notice_delay_seconds)
         data: dict[str, Any] = {"changes": changes}
         if told:
             data["members_notified"] = told

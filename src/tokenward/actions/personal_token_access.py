@@ -13,10 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.actions.audit import audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext, policy_of
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
+from tokenward.notices.grouping import Told, queue_latest
 from tokenward.notices.messages import revoked_here_notice
-from tokenward.notices.outbox import enqueue
 from tokenward.policy import (
     Credential,
     CredentialKind,
@@ -31,11 +32,11 @@ from tokenward.policy import (
 from tokenward.refusals import STANDINGS
 from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
+from tokenward.store.sso import tokens_authorized_in
 from tokenward.store.tables import (
     Membership,
     PersonalToken,
     PersonalTokenRevocation,
-    SsoTokenAuthorization,
     User,
     utcnow,
 )
@@ -136,13 +137,7 @@ async def inventory(context: OrganizationContext) -> list[InventoryEntry]:
         policy_of(organization), revoked_personal_tokens=frozenset(map(str, revocations))
     )
     last_use = await _last_use_here(db, context.admitted)
-    authorized = set(
-        await db.scalars(
-            select(SsoTokenAuthorization.token_id).where(
-                SsoTokenAuthorization.organization_id == organization.id
-            )
-        )
-    )
+    authorized = await tokens_authorized_in(db, context.admitted)
     here = frozenset({str(organization.id)})
     entries = []
     for token, user, role in await _current_member_tokens(db, context.admitted):
@@ -165,8 +160,11 @@ async def inventory(context: OrganizationContext) -> list[InventoryEntry]:
     return entries
 
 
-async def revoke_here(context: OrganizationContext, token_id: str, base_url: str) -> None:
-    """Cut one member's personal token off from this organization, and tell its user."""
+async def revoke_here(
+    context: OrganizationContext, token_id: str, base_url: str, notice_delay_seconds: float = 0.0
+) -> None:
+    """Cut one member's personal token off from this organization, and tell its user (with
+    their other changes, if held ``notice_delay_seconds``)."""
     db, organization = context.db, context.organization
     found = None
     wanted = parse_id(token_id)
@@ -222,12 +220,18 @@ async def revoke_here(context: OrganizationContext, token_id: str, base_url: str
         actor=context.principal.actor_name,
         base_url=base_url,
     )
-    enqueue(
+    told: Told = {user.email: (notice, "personal-token.revoke-access")}
+
+    async def tell(_last_known: dict[str, Any]) -> Told:
+        return told
+
+    await queue_latest(
         db,
-        recipient=user.email,
-        subject=notice.subject,
-        body=notice.body,
-        kind="personal-token.revoke-access",
+        topic=f"org:{organization.id}:access:{token.id}",
+        organization=organization.name,
+        before={},
+        tell=tell,
+        delay_seconds=notice_delay_seconds,
     )
     await commit_changes(db, Change.revocation(organization.id, token.id))
 

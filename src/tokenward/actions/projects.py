@@ -8,7 +8,7 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
 
 from tokenward.actions.audit import audit
-from tokenward.auth.gate import OrganizationContext, ProjectContext
+from tokenward.auth.organization_context import OrganizationContext, ProjectContext
 from tokenward.errors import ApiError
 from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.tables import Project, utcnow

@@ -25,12 +25,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
 from tokenward.actions.members import add_member, change_role, remove_member
-from tokenward.api.schemas import Email
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.policy import Role
+from tokenward.request_bodies import Email
 from tokenward.scim.schema import ROLES, ScimUserModel, TokenwardUser
+from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import Membership, ScimUser, User, utcnow
 
@@ -112,12 +113,10 @@ async def list_scim_users(
     return int(total or 0), [ScimRecord(row[0], row[1], row[2]) for row in rows]
 
 
-async def managed_user_ids(db: AsyncSession, organization_id: int) -> frozenset[int]:
+async def managed_user_ids(db: AsyncSession, organization: AdmittedOrganization) -> frozenset[int]:
     """The users of this organization its identity provider manages."""
-    found = await db.scalars(
-        select(ScimUser.user_id).where(ScimUser.organization_id == organization_id)
-    )
-    return frozenset(found.all())
+    query = select(ScimUser.user_id).where(ScimUser.organization_id == admitted_id(organization))
+    return frozenset((await db.scalars(query)).all())
 
 
 def _email(resource: ScimUserModel) -> str:

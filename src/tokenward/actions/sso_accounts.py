@@ -52,9 +52,15 @@ class SignInFailed(Exception):
 
 
 async def account_for(
-    db: AsyncSession, organization: Organization, configuration: SsoConfiguration, who: Identity
+    db: AsyncSession,
+    organization: Organization,
+    configuration: SsoConfiguration,
+    who: Identity,
+    *,
+    invited: bool = False,
 ) -> tuple[User, SsoIdentity, bool, bool]:
-    """The account for this identity: linked before, linked now by email, or provisioned."""
+    """The account for this identity: linked before, linked now by email, or provisioned (by the
+    organization's auto-provisioning, or because ``who`` holds an invitation for its email)."""
     identity = await db.scalar(
         select(SsoIdentity).where(
             SsoIdentity.organization_id == organization.id,
@@ -70,7 +76,7 @@ async def account_for(
     user = await db.scalar(select(User).where(User.email == who.email))
     if user is not None:
         linked = True
-    elif configuration.auto_provision:
+    elif configuration.auto_provision or invited:
         user = User(email=who.email, name=who.name, password_hash=NO_PASSWORD)
         db.add(user)
         await db.flush()
@@ -116,13 +122,17 @@ async def membership_for(
     configuration: SsoConfiguration,
     user: User,
     ip_address: str | None,
-) -> tuple[Membership, list[Change]]:
+    *,
+    invited: bool = False,
+) -> tuple[Membership | None, list[Change]]:
+    """The membership, or one auto-provisioning makes; none yet for someone ``invited``, whose
+    membership (with the invited role) comes with accepting the invitation."""
     membership = await db.scalar(
         select(Membership).where(
             Membership.organization_id == organization.id, Membership.user_id == user.id
         )
     )
-    if membership is not None:
+    if membership is not None or invited:
         return membership, []
     if not configuration.auto_provision:
         raise SignInFailed(

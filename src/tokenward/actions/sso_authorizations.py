@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.actions.audit import audit
 from tokenward.actions.sso_configuration import configuration_of, lapse_authorizations
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import (

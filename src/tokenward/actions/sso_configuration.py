@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.actions.audit import audit
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.oidc.provider import ProviderUnreachable, fetch_metadata, issuer_problem
 from tokenward.store.tables import SsoConfiguration, SsoTokenAuthorization, utcnow

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.organization_rules import NOTICE_WINDOW_DAYS
 from tokenward.actions.sso_configuration import configuration_of
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
+from tokenward.notices.grouping import Told, queue_latest
 from tokenward.notices.messages import Notice
-from tokenward.notices.outbox import enqueue
 from tokenward.store.tables import (
     Membership,
     PersonalToken,
@@ -137,21 +137,36 @@ def _notice(
     return Notice(f"[Tokenward] {organization_name} now requires SSO", body)
 
 
-async def notify_sso_required(context: OrganizationContext, base_url: str) -> int:
-    """Queue one notice per member to tell, in the caller's transaction; returns how many."""
+async def notify_sso_required(
+    context: OrganizationContext,
+    before: dict[str, Any],
+    base_url: str,
+    delay_seconds: float = 0.0,
+) -> int:
+    """Queue a notice per member to tell if SSO became required since ``before`` (the
+    ``rules_state`` they last knew), in the caller's transaction; returns how many."""
     organization = context.organization
-    impact = await require_sso_impact(context.db, organization.id)
-    people = impact.to_notify
-    for user_id, user in people.items():
-        tokens = [
-            t for t, u in impact.tokens_stopped if u.id == user_id and t.id in impact.recently_used
-        ]
-        notice = _notice(organization.name, organization.slug, tokens, base_url)
-        enqueue(
-            context.db,
-            recipient=user.email,
-            subject=notice.subject,
-            body=notice.body,
-            kind="org.require-sso",
-        )
-    return len(people)
+
+    async def tell(last_known: dict[str, Any]) -> Told:
+        if not organization.require_sso or last_known.get("require_sso"):
+            return {}
+        impact = await require_sso_impact(context.db, organization.id)
+        told: Told = {}
+        for user_id, user in impact.to_notify.items():
+            tokens = [
+                t
+                for t, u in impact.tokens_stopped
+                if u.id == user_id and t.id in impact.recently_used
+            ]
+            notice = _notice(organization.name, organization.slug, tokens, base_url)
+            told[user.email] = (notice, "org.require-sso")
+        return told
+
+    return await queue_latest(
+        context.db,
+        topic=f"org:{organization.id}:sso",
+        organization=organization.name,
+        before=before,
+        tell=tell,
+        delay_seconds=delay_seconds,
+    )

@@ -12,6 +12,11 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokenward.actions.invitations import InvitationUnusable
+from tokenward.actions.signed_in_invitations import (
+    InvitationForSomeoneElse,
+    invitation_for_identity,
+)
 from tokenward.actions.sso_accounts import (
     SignInFailed,
     account_for,
@@ -33,6 +38,7 @@ from tokenward.oidc.relying_party import (
     authorization_url,
     finish,
 )
+from tokenward.sso_urls import ACCEPT_INVITATION_PATH
 from tokenward.store.audit import record_event
 from tokenward.store.engine import Store
 from tokenward.store.tables import (
@@ -212,9 +218,22 @@ async def finish_sign_in(
     current: Principal | None,
     max_age: dt.timedelta,
     ip_address: str | None,
+    invitation_key: str | None = None,
 ) -> SignedIn:
-    """Check everything the provider sent, then link or create the account and sign in."""
+    """Check everything the provider sent, then link or create the account and sign in.
+
+    A sign-in started to accept an invitation needs ``invitation_key`` (from the browser's
+    cookie): an identity with the invited email may then get an account without the
+    organization's auto-provisioning, and becomes a member when the invitation is accepted.
+    """
     attempt = await _take_attempt(store, state)
+    for_invitation = attempt.next_path == ACCEPT_INVITATION_PATH
+    if for_invitation and invitation_key is None:
+        raise SignInFailed(
+            "This sign-in was started to accept an invitation, but this browser no longer holds "
+            "it (it is kept for 15 minutes). Open the link in your invitation email again; "
+            "nothing was changed."
+        )
     async with store.session() as db:
         organization = await db.get(Organization, attempt.organization_id)
         configuration = await configuration_of(db, attempt.organization_id)
@@ -250,14 +269,20 @@ async def finish_sign_in(
         if configuration is None or configuration.issuer != issuer:
             raise SignInFailed("The organization's SSO settings changed; sign in again.")
         try:
+            invited = False
+            if for_invitation and invitation_key is not None:
+                await invitation_for_identity(db, invitation_key, organization.id, who.email)
+                invited = True
             user, identity, linked, provisioned = await account_for(
-                db, organization, configuration, who
+                db, organization, configuration, who, invited=invited
             )
             membership, changes = await membership_for(
-                db, organization, configuration, user, ip_address
+                db, organization, configuration, user, ip_address, invited=invited
             )
             authorized = None
             if attempt.token_id is not None:
+                if membership is None:
+                    raise SignInFailed(f"{user.email} is not a member of {organization.name}.")
                 token, authorized_changes = await authorize_token(
                     db, attempt, organization, user, membership, ip_address
                 )
@@ -284,6 +309,14 @@ async def finish_sign_in(
         except SignInFailed as failure:
             await db.rollback()  # nothing of this sign-in is kept
             await _record_failure(store, organization.id, failure.message, ip_address)
+            raise
+        except InvitationForSomeoneElse as other:
+            await db.rollback()
+            reason = f"signed in as another email than the invited {other.invited}"
+            await _record_failure(store, organization.id, reason, ip_address)
+            raise
+        except InvitationUnusable:
+            await db.rollback()
             raise
         return SignedIn(
             user_id=user.id,

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.personal_token_access import credential_of, standing
-from tokenward.auth.gate import policy_of
+from tokenward.auth.organization_policy import policy_of
 from tokenward.policy import Requirement, Role, decide
 from tokenward.store.tables import (
     Membership,

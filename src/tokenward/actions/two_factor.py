@@ -22,6 +22,7 @@ __all__ = [
     "begin_enrolment",
     "confirm_enrolment",
     "consume_code",
+    "has_two_factor",
     "organizations_requiring_2fa",
     "pending_enrolment",
     "remove_two_factor",
@@ -79,6 +80,11 @@ async def _user(db: AsyncSession, user_id: int) -> User:
     if user is None:
         raise ApiError.not_found()
     return user
+
+
+async def has_two_factor(db: AsyncSession, user_id: int) -> bool:
+    user = await db.get(User, user_id)
+    return user is not None and user.has_two_factor
 
 
 async def begin_enrolment(db: AsyncSession, user_id: int) -> Enrolment:

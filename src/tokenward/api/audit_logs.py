@@ -10,7 +10,7 @@ from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import audit_entry_out
 from tokenward.api.schemas import AuditEntryOut
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import OrgWrite
 from tokenward.store.audit import select_entries
 from tokenward.store.tables import AuditLogEntry
 
@@ -22,7 +22,7 @@ async def list_entries(
     request: Request,
     response: Response,
     page: PageQuery,
-    context: OrganizationContext = organization_access("org:write"),
+    context: OrgWrite,
     event: Annotated[
         str | None, Query(max_length=64, pattern=r"^[a-z0-9.-]+$", description="Only this event.")
     ] = None,

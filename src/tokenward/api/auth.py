@@ -4,48 +4,23 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Request, Response
 
 from tokenward.actions.accounts import end_session, start_session
 from tokenward.api.bodies import body_schema, parse_body, require_json_content_type
 from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.presenters import user_out
-from tokenward.api.schemas import LoginOut, LoginRequest, UserOut
-from tokenward.auth.gate import client_ip, database, public, user_level
-from tokenward.auth.principal import Principal
-from tokenward.auth.sessions import COOKIE_NAME, SessionCookies
+from tokenward.api.schemas import LoginOut, UserOut
+from tokenward.auth.access import BrowserUser, public
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import Database
+from tokenward.auth.session_cookie import clear_session_cookie, set_session_cookie
+from tokenward.auth.sessions import SessionCookies
 from tokenward.config import Settings
-
-__all__ = ["clear_session_cookie", "set_session_cookie"]
+from tokenward.request_bodies import LoginRequest
 
 router = APIRouter(prefix="/api/0/auth", tags=["auth"])
-
-
-def set_session_cookie(request: Request, response: Response, key: str) -> None:
-    settings: Settings = request.app.state.settings
-    cookies: SessionCookies = request.app.state.cookies
-    response.set_cookie(
-        COOKIE_NAME,
-        cookies.cookie_value(key),
-        max_age=settings.session_max_age_seconds,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure or request.url.scheme == "https",
-    )
-
-
-def clear_session_cookie(request: Request, response: Response) -> None:
-    settings: Settings = request.app.state.settings
-    response.delete_cookie(
-        COOKIE_NAME,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=settings.cookie_secure or request.url.scheme == "https",
-    )
 
 
 @router.post(
@@ -55,9 +30,7 @@ def clear_session_cookie(request: Request, response: Response) -> None:
     openapi_extra=body_schema(LoginRequest),
     dependencies=[public(), NO_STORE],
 )
-async def login(
-    request: Request, response: Response, db: AsyncSession = Depends(database)
-) -> LoginOut:
+async def login(request: Request, response: Response, db: Database) -> LoginOut:
     require_json_content_type(request)
     body = await parse_body(request, LoginRequest)
     settings: Settings = request.app.state.settings
@@ -82,7 +55,7 @@ async def login(
     responses=errors(*AUTHENTICATED),
     dependencies=[NO_STORE],
 )
-async def current_session(principal: Principal = user_level(session_only=True)) -> LoginOut:
+async def current_session(principal: BrowserUser) -> LoginOut:
     """The signed-in user and the session's CSRF token (for pages that call the API)."""
     assert principal.user is not None and principal.csrf_token is not None
     user = principal.user
@@ -95,8 +68,8 @@ async def current_session(principal: Principal = user_level(session_only=True)) 
 @router.post("/logout/", status_code=204, responses=errors(*AUTHENTICATED))
 async def logout(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     assert principal.session_key_hash is not None
     await end_session(db, principal.session_key_hash)

@@ -9,40 +9,16 @@ from typing import Any, TypeVar
 from fastapi import Request
 from pydantic import BaseModel, ValidationError
 
-from tokenward.errors import ApiError
 from tokenward.http.json_depth import MAX_JSON_DEPTH, too_deep
+from tokenward.request_bodies import invalid_request, validation_errors
 
 __all__ = [
     "body_schema",
-    "invalid_request",
     "parse_body",
     "require_json_content_type",
-    "validation_errors",
 ]
 
 Model = TypeVar("Model", bound=BaseModel)
-_SOURCES = frozenset({"body", "query", "path", "header", "cookie"})
-
-
-def validation_errors(error: ValidationError | list[Any]) -> list[dict[str, str]]:
-    """Turn pydantic's errors into ``[{"field", "message"}]`` without echoing the input."""
-    items = error.errors(include_input=False) if isinstance(error, ValidationError) else error
-    result = []
-    for item in items:
-        location = [str(part) for part in item.get("loc", ())]
-        if location and location[0] in _SOURCES:  # FastAPI's say where: ("query", "per_page")
-            location = location[1:]
-        message = str(item.get("msg", "is not valid"))
-        if item.get("type") == "missing":
-            message = "This field is required."
-        elif item.get("type") == "extra_forbidden":
-            message = "This field is not allowed here."
-        result.append({"field": ".".join(location) or "body", "message": message})
-    return result
-
-
-def invalid_request(errors: list[dict[str, str]]) -> ApiError:
-    return ApiError(400, "invalid-request", "The request is not valid.", {"errors": errors})
 
 
 def _has_nul(value: Any) -> bool:

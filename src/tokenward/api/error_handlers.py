@@ -11,9 +11,9 @@ from sqlalchemy.exc import DataError, IntegrityError, SQLAlchemyError
 from starlette.exceptions import HTTPException
 from starlette.routing import compile_path
 
-from tokenward.api.bodies import validation_errors
 from tokenward.auth.inventory import inventory
 from tokenward.errors import ApiError, error_body
+from tokenward.request_bodies import validation_errors
 
 __all__ = ["install_error_handlers"]
 

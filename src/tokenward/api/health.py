@@ -6,8 +6,8 @@ from fastapi import APIRouter, Request, Response
 
 from tokenward.api.docs import errors
 from tokenward.api.schemas import HealthOut
+from tokenward.auth.access import public
 from tokenward.auth.authenticator import unavailable
-from tokenward.auth.gate import public
 from tokenward.store.health import StoreHealth
 
 router = APIRouter(tags=["health"])

@@ -17,7 +17,7 @@ from tokenward.actions.invitations import (
 )
 from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import MemberRead, MemberWrite
 from tokenward.http.links import link_base
 from tokenward.store.tables import Invitation
 
@@ -63,9 +63,9 @@ async def list_invitations(
     request: Request,
     response: Response,
     page: PageQuery,
-    context: OrganizationContext = organization_access("member:read"),
+    context: MemberRead,
 ) -> list[InvitationOut]:
-    query = pending_invitations_of(context.organization.id)
+    query = pending_invitations_of(context.admitted)
     rows = await paginate(context.db, query, Invitation.id, page, request, response)
     return [invitation_out(row[0]) for row in rows]
 
@@ -74,7 +74,7 @@ async def list_invitations(
 async def resend(
     request: Request,
     invitation_id: str,
-    context: OrganizationContext = organization_access("member:write"),
+    context: MemberWrite,
 ) -> InvitationOut:
     invitation = await resend_invitation(context, invitation_id, links=invitation_links(request))
     wake_outbox(request)
@@ -84,7 +84,7 @@ async def resend(
 @router.delete("/{invitation_id}/", status_code=204, responses=errors(*GATED))
 async def revoke(
     invitation_id: str,
-    context: OrganizationContext = organization_access("member:write"),
+    context: MemberWrite,
 ) -> Response:
     await revoke_invitation(context, invitation_id)
     return Response(status_code=204)

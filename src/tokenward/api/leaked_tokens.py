@@ -22,7 +22,7 @@ from tokenward.actions.leaked_tokens import (
     ReportedLeak,
     report_leaks,
 )
-from tokenward.api.bodies import invalid_request, parse_body
+from tokenward.api.bodies import parse_body
 from tokenward.api.docs import errors
 from tokenward.api.leak_schemas import (
     LeakedTokenReport,
@@ -30,9 +30,11 @@ from tokenward.api.leak_schemas import (
     UserLeakVerdictOut,
     inline_body_schema,
 )
-from tokenward.auth.gate import client_ip, public, user_level
-from tokenward.auth.principal import ActorType, Principal
+from tokenward.auth.access import BrowserUser, public
+from tokenward.auth.caller import client_ip
+from tokenward.auth.principal import ActorType
 from tokenward.errors import ApiError
+from tokenward.request_bodies import invalid_request
 from tokenward.scanner_keys import ScannerKeys
 from tokenward.store.engine import Store
 from tokenward.store.leak_report_quota import reserve_report
@@ -190,9 +192,7 @@ async def _reserve(store: Store, user_id: int) -> None:
     responses=errors(400, 401, 403, 429),
     openapi_extra=inline_body_schema(LeakedTokenReport),
 )
-async def report_leaked_token(
-    request: Request, principal: Principal = user_level(session_only=True)
-) -> JSONResponse:
+async def report_leaked_token(request: Request, principal: BrowserUser) -> JSONResponse:
     """Report a string found in public. Whoever's token it is, it is revoked and they are told;
     the answer says only whether it was a Tokenward token."""
     body = await parse_body(request, LeakedTokenReport)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 
@@ -24,9 +24,11 @@ from tokenward.api.invitations import (
 )
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import member_out
-from tokenward.api.schemas import MemberCreate, MemberOut, MemberUpdate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.api.schemas import MemberOut
+from tokenward.auth.access import MemberRead, MemberWrite, organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.policy import Requirement, Role, role_needed_to_manage
+from tokenward.request_bodies import MemberCreate, MemberUpdate
 from tokenward.store.tables import Membership
 
 router = APIRouter(prefix="/api/0/organizations/{org}/members", tags=["members"])
@@ -39,12 +41,17 @@ def granting_owner_needs_owner(requirement: Requirement, body: Any) -> Requireme
     return requirement.tightened(minimum_role=needed)
 
 
+MemberGrant = Annotated[
+    OrganizationContext, organization_access("member:write", refine=granting_owner_needs_owner)
+]
+
+
 @router.get("/", response_model=list[MemberOut], responses=errors(400, *GATED))
 async def list_members(
     request: Request,
     response: Response,
     page: PageQuery,
-    context: OrganizationContext = organization_access("member:read"),
+    context: MemberRead,
 ) -> list[MemberOut]:
     query = members_of(context.admitted)
     rows = await paginate(context.db, query, Membership.id, page, request, response)
@@ -60,9 +67,7 @@ async def list_members(
 )
 async def add(
     request: Request,
-    context: OrganizationContext = organization_access(
-        "member:write", refine=granting_owner_needs_owner
-    ),
+    context: MemberGrant,
 ) -> MemberOut | InvitationOut:
     """An existing user becomes a member; an email without an account is invited."""
     body = await parse_body(request, MemberCreate)
@@ -85,9 +90,7 @@ async def add(
 async def update(
     request: Request,
     member_id: str,
-    context: OrganizationContext = organization_access(
-        "member:write", refine=granting_owner_needs_owner
-    ),
+    context: MemberGrant,
 ) -> MemberOut:
     body = await parse_body(request, MemberUpdate)
     membership, user = await change_role(context, member_id, Role(body.role))
@@ -97,7 +100,7 @@ async def update(
 @router.delete("/{member_id}/", status_code=204, responses=errors(409, *GATED))
 async def remove(
     member_id: str,
-    context: OrganizationContext = organization_access("member:write"),
+    context: MemberWrite,
 ) -> Response:
     await remove_member(context, member_id)
     return Response(status_code=204)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
 
-from tokenward.auth.gate import public
+from tokenward.auth.access import public
 from tokenward.metrics import CONTENT_TYPE_LATEST, Metrics
 
 __all__ = ["router"]

@@ -14,12 +14,9 @@ from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import organization_token_out
-from tokenward.api.schemas import (
-    OrganizationTokenCreate,
-    OrganizationTokenCreated,
-    OrganizationTokenOut,
-)
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.api.schemas import OrganizationTokenCreated, OrganizationTokenOut
+from tokenward.auth.access import BrowserOrgRead, BrowserOrgWrite
+from tokenward.request_bodies import OrganizationTokenCreate
 from tokenward.store.tables import OrganizationToken
 
 router = APIRouter(prefix="/api/0/organizations/{org}/tokens", tags=["organization tokens"])
@@ -30,7 +27,7 @@ async def list_tokens(
     request: Request,
     response: Response,
     page: PageQuery,
-    context: OrganizationContext = organization_access("org:read", session_only=True),
+    context: BrowserOrgRead,
 ) -> list[OrganizationTokenOut]:
     query = organization_tokens_of(context.admitted)
     rows = await paginate(context.db, query, OrganizationToken.id, page, request, response)
@@ -47,7 +44,7 @@ async def list_tokens(
 )
 async def create_token(
     request: Request,
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    context: BrowserOrgWrite,
 ) -> OrganizationTokenCreated:
     body = await parse_body(request, OrganizationTokenCreate)
     token, creator, secret = await mint_organization_token(
@@ -61,7 +58,7 @@ async def create_token(
 @router.delete("/{token_id}/", status_code=204, responses=errors(*GATED))
 async def revoke_token(
     token_id: str,
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    context: BrowserOrgWrite,
 ) -> Response:
     await revoke_organization_token(context, token_id)
     return Response(status_code=204)

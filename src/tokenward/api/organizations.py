@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Request, Response
 
 from tokenward.actions.organizations import (
     create_organization,
@@ -15,17 +14,19 @@ from tokenward.actions.organizations import (
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.docs import AUTHENTICATED, GATED, errors
 from tokenward.api.presenters import organization_out
-from tokenward.api.schemas import OrganizationCreate, OrganizationOut, OrganizationUpdate
-from tokenward.auth.gate import (
-    SSO_HEADER,
-    OrganizationContext,
-    client_ip,
-    database,
+from tokenward.api.schemas import OrganizationOut
+from tokenward.auth.access import (
+    OrgRead,
+    SignedIn,
+    UserOrOrganizationToken,
     organization_access,
-    user_level,
 )
-from tokenward.auth.principal import Principal
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import Database
+from tokenward.auth.decision_error import SSO_HEADER
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.policy import Requirement, Role
+from tokenward.request_bodies import OrganizationCreate, OrganizationUpdate
 
 router = APIRouter(prefix="/api/0/organizations", tags=["organizations"])
 
@@ -40,11 +41,17 @@ def settings_need_owner_session(requirement: Requirement, body: Any) -> Requirem
     return requirement
 
 
+# Organization settings: owners from a session when the body touches security settings.
+SettingsWrite = Annotated[
+    OrganizationContext, organization_access("org:write", refine=settings_need_owner_session)
+]
+
+
 @router.get("/", response_model=list[OrganizationOut], responses=errors(*AUTHENTICATED))
 async def list_organizations(
     response: Response,
-    principal: Principal = user_level(allow_organization_token=True),
-    db: AsyncSession = Depends(database),
+    principal: UserOrOrganizationToken,
+    db: Database,
 ) -> list[OrganizationOut]:
     sso_hidden: list[str] = []
     visible = await visible_organizations(db, principal, sso_hidden)
@@ -62,8 +69,8 @@ async def list_organizations(
 )
 async def create(
     request: Request,
-    principal: Principal = user_level(),
-    db: AsyncSession = Depends(database),
+    principal: SignedIn,
+    db: Database,
 ) -> OrganizationOut:
     body = await parse_body(request, OrganizationCreate)
     organization = await create_organization(
@@ -73,7 +80,7 @@ async def create(
 
 
 @router.get("/{org}/", response_model=OrganizationOut, responses=errors(*GATED))
-async def read(context: OrganizationContext = organization_access("org:read")) -> OrganizationOut:
+async def read(context: OrgRead) -> OrganizationOut:
     return organization_out(context.organization, context.role)
 
 
@@ -85,13 +92,15 @@ async def read(context: OrganizationContext = organization_access("org:read")) -
 )
 async def update(
     request: Request,
-    context: OrganizationContext = organization_access(
-        "org:write", refine=settings_need_owner_session
-    ),
+    context: SettingsWrite,
 ) -> OrganizationOut:
     body = await parse_body(request, OrganizationUpdate)
     settings = body.settings.model_dump(exclude_unset=True) if body.settings else {}
     organization = await update_organization(
-        context, name=body.name, settings=settings, base_url=request.app.state.settings.base_url
+        context,
+        name=body.name,
+        settings=settings,
+        base_url=request.app.state.settings.base_url,
+        notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
     )
     return organization_out(organization, context.role)

@@ -23,13 +23,15 @@ from tokenward.api.schemas import (
     UsageDayOut,
     UsageTotalsOut,
 )
-from tokenward.auth.gate import OrganizationContext, organization_access, policy_of
+from tokenward.auth.access import (
+    BrowserMemberAdminAsManager,
+    MemberAdminAsManager,
+)
+from tokenward.auth.organization_policy import policy_of
 from tokenward.config import Settings
-from tokenward.policy import OrganizationPolicy, Role
+from tokenward.policy import OrganizationPolicy
 
 router = APIRouter(prefix="/api/0/organizations/{org}", tags=["personal tokens"])
-
-MANAGE = "member:admin"
 
 
 @router.get(
@@ -38,7 +40,7 @@ MANAGE = "member:admin"
     responses=errors(*GATED),
 )
 async def list_inventory(
-    context: OrganizationContext = organization_access(MANAGE, minimum_role=Role.MANAGER),
+    context: MemberAdminAsManager,
 ) -> list[PersonalTokenStandingOut]:
     """Every live personal token of a current member, and its standing in this organization."""
     return [
@@ -59,13 +61,11 @@ async def list_inventory(
 async def revoke_for_organization(
     request: Request,
     token_id: str,
-    context: OrganizationContext = organization_access(
-        MANAGE, minimum_role=Role.MANAGER, session_only=True
-    ),
+    context: BrowserMemberAdminAsManager,
 ) -> Response:
     """The token stops working here at once and keeps working elsewhere; its user is told."""
     settings: Settings = request.app.state.settings
-    await revoke_here(context, token_id, settings.base_url)
+    await revoke_here(context, token_id, settings.base_url, settings.notice_delay_seconds)
     return Response(status_code=204)
 
 
@@ -75,7 +75,7 @@ async def revoke_for_organization(
     responses=errors(400, *GATED),
 )
 async def personal_token_usage(
-    context: OrganizationContext = organization_access(MANAGE, minimum_role=Role.MANAGER),
+    context: MemberAdminAsManager,
     days: Annotated[int, Query(ge=1, le=90)] = 30,
     allow_personal_tokens: Annotated[
         bool | None, Query(description="Proposed: would personal tokens be allowed?")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 
 from tokenward.api import schemas
-from tokenward.auth.gate import policy_of
+from tokenward.auth.organization_policy import policy_of
 from tokenward.policy import OrganizationPolicy, Role
 from tokenward.store.tables import (
     AuditLogEntry,

@@ -16,13 +16,15 @@ from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import project_out, project_row_out
 from tokenward.api.rendering import json_list
-from tokenward.api.schemas import ProjectCreate, ProjectOut, ProjectUpdate
-from tokenward.auth.gate import (
-    OrganizationContext,
-    ProjectContext,
-    organization_access,
-    project_access,
+from tokenward.api.schemas import ProjectOut
+from tokenward.auth.access import (
+    ProjectAdmin,
+    ProjectRead,
+    ProjectsRead,
+    ProjectsWrite,
+    ProjectWrite,
 )
+from tokenward.request_bodies import ProjectCreate, ProjectUpdate
 from tokenward.store.tables import Project
 
 router = APIRouter(prefix="/api/0", tags=["projects"])
@@ -35,7 +37,7 @@ async def list_projects(
     request: Request,
     response: Response,
     page: PageQuery,
-    context: OrganizationContext = organization_access("project:read"),
+    context: ProjectsRead,
 ) -> Response:
     rows = await paginate(
         context.db,
@@ -63,7 +65,7 @@ async def list_projects(
 )
 async def create(
     request: Request,
-    context: OrganizationContext = organization_access("project:write"),
+    context: ProjectsWrite,
 ) -> ProjectOut:
     body = await parse_body(request, ProjectCreate)
     project = await create_project(context, slug=body.slug, name=body.name)
@@ -71,7 +73,7 @@ async def create(
 
 
 @router.get("/projects/{project_id}/", response_model=ProjectOut, responses=errors(*GATED))
-async def read(context: ProjectContext = project_access("project:read")) -> ProjectOut:
+async def read(context: ProjectRead) -> ProjectOut:
     return project_out(context.loaded_project, context.organization)
 
 
@@ -81,15 +83,13 @@ async def read(context: ProjectContext = project_access("project:read")) -> Proj
     responses=errors(400, *GATED),
     openapi_extra=body_schema(ProjectUpdate),
 )
-async def update(
-    request: Request, context: ProjectContext = project_access("project:write")
-) -> ProjectOut:
+async def update(request: Request, context: ProjectWrite) -> ProjectOut:
     body = await parse_body(request, ProjectUpdate)
     project = await rename_project(context, name=body.name)
     return project_out(project, context.organization)
 
 
 @router.delete("/projects/{project_id}/", status_code=204, responses=errors(*GATED))
-async def delete(context: ProjectContext = project_access("project:admin")) -> Response:
+async def delete(context: ProjectAdmin) -> Response:
     await delete_project(context)
     return Response(status_code=204)

@@ -7,7 +7,7 @@ tokens with ``member:admin``; answers and refusals take SCIM's shape (``scim.ans
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Request, Response
 from pydantic import ValidationError
@@ -30,7 +30,8 @@ from tokenward.actions.scim_users import (
     list_scim_users,
     replace_scim_user,
 )
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import organization_access
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.http.links import link_base
 from tokenward.scim.answers import ScimRoute, scim_error, scim_response
 from tokenward.scim.parsing import (
@@ -62,9 +63,10 @@ router = APIRouter(
 _ADMIN = "member:admin"
 
 
-def _identity_provider() -> Any:
-    """The gate of every SCIM route: the organization's own token, with ``member:admin``."""
-    return organization_access(_ADMIN, organization_token_only=True)
+# The access of every SCIM route: the organization's own token, with ``member:admin``.
+IdentityProvider = Annotated[
+    OrganizationContext, organization_access(_ADMIN, organization_token_only=True)
+]
 
 
 def _base(request: Request, context: OrganizationContext) -> str:
@@ -116,9 +118,7 @@ def _user_response(
 
 
 @router.get("/ServiceProviderConfig")
-async def get_service_provider_config(
-    request: Request, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def get_service_provider_config(request: Request, context: IdentityProvider) -> Response:
     base = _base(request, context)
     return scim_response(service_provider_config(f"{base}/ServiceProviderConfig"))
 
@@ -134,16 +134,12 @@ def _list_body(resources: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 @router.get("/ResourceTypes")
-async def list_resource_types(
-    request: Request, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def list_resource_types(request: Request, context: IdentityProvider) -> Response:
     return scim_response(_list_body(resource_types(_base(request, context))))
 
 
 @router.get("/ResourceTypes/{name}")
-async def get_resource_type(
-    request: Request, name: str, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def get_resource_type(request: Request, name: str, context: IdentityProvider) -> Response:
     for found in resource_types(_base(request, context)):
         if found["id"] == name:
             return scim_response(found)
@@ -151,16 +147,12 @@ async def get_resource_type(
 
 
 @router.get("/Schemas")
-async def list_schemas(
-    request: Request, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def list_schemas(request: Request, context: IdentityProvider) -> Response:
     return scim_response(_list_body(schemas(_base(request, context))))
 
 
 @router.get("/Schemas/{schema_id}")
-async def get_schema(
-    request: Request, schema_id: str, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def get_schema(request: Request, schema_id: str, context: IdentityProvider) -> Response:
     for found in schemas(_base(request, context)):
         if found["id"] == schema_id:
             return scim_response(found)
@@ -168,9 +160,7 @@ async def get_schema(
 
 
 @router.get("/Users")
-async def list_users(
-    request: Request, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def list_users(request: Request, context: IdentityProvider) -> Response:
     user_name, external_id = parsed_filter(request.query_params.get("filter"))
     start_index = max(1, integer_parameter(request, "startIndex", 1))
     count = min(MAX_RESULTS, max(0, integer_parameter(request, "count", MAX_RESULTS)))
@@ -194,9 +184,7 @@ async def list_users(
 
 
 @router.post("/Users")
-async def create_user(
-    request: Request, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def create_user(request: Request, context: IdentityProvider) -> Response:
     payload = await json_body(request)
     resource = validated(ScimUserModel, payload, Context.RESOURCE_CREATION_REQUEST)
     record = await create_scim_user(context, resource)
@@ -206,9 +194,7 @@ async def create_user(
 
 
 @router.get("/Users/{scim_id}")
-async def get_user(
-    request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def get_user(request: Request, scim_id: str, context: IdentityProvider) -> Response:
     parameters = response_parameters(request)
     record = await find_scim_user(context, scim_id)
     return _user_response(
@@ -217,9 +203,7 @@ async def get_user(
 
 
 @router.put("/Users/{scim_id}")
-async def replace_user(
-    request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def replace_user(request: Request, scim_id: str, context: IdentityProvider) -> Response:
     payload = await json_body(request)
     resource = validated(ScimUserModel, payload, Context.RESOURCE_REPLACEMENT_REQUEST)
     record = await replace_scim_user(context, scim_id, resource)
@@ -227,9 +211,7 @@ async def replace_user(
 
 
 @router.patch("/Users/{scim_id}")
-async def patch_user(
-    request: Request, scim_id: str, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def patch_user(request: Request, scim_id: str, context: IdentityProvider) -> Response:
     payload = await json_body(request)
     operations = validated(PatchOp[ScimUserModel], payload, Context.RESOURCE_PATCH_REQUEST)
     base = _base(request, context)
@@ -247,16 +229,14 @@ async def patch_user(
 
 
 @router.delete("/Users/{scim_id}")
-async def delete_user(
-    scim_id: str, context: OrganizationContext = _identity_provider()
-) -> Response:
+async def delete_user(scim_id: str, context: IdentityProvider) -> Response:
     await delete_scim_user(context, scim_id)
     return Response(status_code=204)
 
 
 @router.post("/.search")
 @router.post("/Users/.search")
-async def search(context: OrganizationContext = _identity_provider()) -> Response:
+async def search(context: IdentityProvider) -> Response:
     raise NotImplementedException(detail="Searching with POST is not supported; use GET.")
 
 
@@ -271,7 +251,7 @@ _SERVED = (
 @router.api_route(
     "/{anything:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"], include_in_schema=False
 )
-async def unknown(anything: str, context: OrganizationContext = _identity_provider()) -> Response:
+async def unknown(anything: str, context: IdentityProvider) -> Response:
     for pattern, allowed in _SERVED:
         if pattern.match(anything):
             response = scim_error(405, f"This endpoint takes {allowed} only.")

@@ -3,10 +3,7 @@ user starts one; owners and managers list and revoke them), and what requiring S
 
 from __future__ import annotations
 
-from typing import Any
-
-from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Request, Response
 
 from tokenward.actions.sso_authorizations import (
     authorizations_of,
@@ -26,31 +23,23 @@ from tokenward.api.docs import AUTHENTICATED, GATED, errors
 from tokenward.api.presenters import user_out
 from tokenward.api.sso_schemas import (
     CredentialAuthorizationOut,
-    SsoAuthorizationRequest,
     SsoAuthorizeUrlOut,
     SsoConfigurationOut,
-    SsoConfigurationUpdate,
     SsoRequirePreviewOut,
     TokenSummaryOut,
 )
-from tokenward.auth.gate import OrganizationContext, database, organization_access, user_level
-from tokenward.auth.principal import Principal
+from tokenward.auth.access import (
+    BrowserMemberAdminAsManager,
+    BrowserUser,
+    SecuritySettingsWrite,
+)
+from tokenward.auth.database import Database
 from tokenward.errors import ApiError
-from tokenward.policy import Role
+from tokenward.request_bodies import SsoAuthorizationRequest, SsoConfigurationUpdate
 from tokenward.sso_urls import public_base_url, redirect_uri
 from tokenward.store.tables import SsoConfiguration
 
 router = APIRouter(prefix="/api/0", tags=["sso"])
-
-
-def owner_settings() -> Any:
-    """The organization's SSO settings: owners, from a session; reachable as break-glass."""
-    return organization_access(
-        "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
-    )
-
-
-MANAGE = "member:admin"
 
 
 def _configuration_out(request: Request, configuration: SsoConfiguration) -> SsoConfigurationOut:
@@ -69,7 +58,7 @@ def _configuration_out(request: Request, configuration: SsoConfiguration) -> Sso
 )
 async def read_configuration(
     request: Request,
-    context: OrganizationContext = owner_settings(),
+    context: SecuritySettingsWrite,
 ) -> SsoConfigurationOut:
     configuration = await configuration_of(context.db, context.organization.id)
     if configuration is None:
@@ -86,7 +75,7 @@ async def read_configuration(
 async def save(
     request: Request,
     response: Response,
-    context: OrganizationContext = owner_settings(),
+    context: SecuritySettingsWrite,
 ) -> SsoConfigurationOut:
     """Fetches and checks the issuer's discovery document first. The secret is never shown."""
     body = await parse_body(request, SsoConfigurationUpdate)
@@ -106,7 +95,7 @@ async def save(
 
 @router.delete("/organizations/{org}/sso/", status_code=204, responses=errors(409, *GATED))
 async def remove(
-    context: OrganizationContext = owner_settings(),
+    context: SecuritySettingsWrite,
 ) -> Response:
     await remove_configuration(context)
     return Response(status_code=204)
@@ -118,7 +107,7 @@ async def remove(
     responses=errors(*GATED),
 )
 async def require_preview(
-    context: OrganizationContext = owner_settings(),
+    context: SecuritySettingsWrite,
 ) -> SsoRequirePreviewOut:
     """What turning ``require_sso`` on would stop today, and how many people it would email."""
     impact = await require_sso_impact(context.db, context.organization.id)
@@ -140,8 +129,8 @@ async def require_preview(
 async def start_authorization(
     request: Request,
     token_id: str,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> SsoAuthorizeUrlOut:
     """Where to go (in a browser signed in as the token's user) to authorize the token."""
     body = await parse_body(request, SsoAuthorizationRequest)
@@ -155,9 +144,7 @@ async def start_authorization(
     responses=errors(*GATED),
 )
 async def list_authorizations(
-    context: OrganizationContext = organization_access(
-        MANAGE, session_only=True, minimum_role=Role.MANAGER
-    ),
+    context: BrowserMemberAdminAsManager,
 ) -> list[CredentialAuthorizationOut]:
     return [
         CredentialAuthorizationOut(
@@ -184,9 +171,7 @@ async def list_authorizations(
 )
 async def revoke(
     authorization_id: str,
-    context: OrganizationContext = organization_access(
-        MANAGE, session_only=True, minimum_role=Role.MANAGER
-    ),
+    context: BrowserMemberAdminAsManager,
 ) -> Response:
     """The token stops working in this organization at once (every process)."""
     await revoke_authorization(context, authorization_id)

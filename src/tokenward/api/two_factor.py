@@ -2,30 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request, Response
+from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel, Field
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.recovery_codes import new_recovery_codes
 from tokenward.actions.two_factor import begin_enrolment, confirm_enrolment, remove_two_factor
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
-from tokenward.api.schemas import TwoFactorCode, TwoFactorSetupOut, TwoFactorStatusOut
-from tokenward.auth.gate import database, user_level
-from tokenward.auth.login_throttle import LoginThrottle
-from tokenward.auth.principal import Principal
+from tokenward.api.schemas import TwoFactorSetupOut, TwoFactorStatusOut
+from tokenward.auth.access import BrowserUser
+from tokenward.auth.database import Database
+from tokenward.auth.login_throttle import throttle_of
 from tokenward.errors import ApiError
+from tokenward.request_bodies import TwoFactorCode
 from tokenward.store.tables import User
 
-__all__ = ["throttle_of"]
-
 router = APIRouter(prefix="/api/0/users/me/2fa", tags=["two-factor"])
-
-
-def throttle_of(request: Request) -> LoginThrottle:
-    throttle: LoginThrottle = request.app.state.login_throttle
-    return throttle
 
 
 def _status(user: User) -> TwoFactorStatusOut:
@@ -35,9 +28,7 @@ def _status(user: User) -> TwoFactorStatusOut:
 
 
 @router.get("/", response_model=TwoFactorStatusOut, responses=errors(*AUTHENTICATED))
-async def status(
-    principal: Principal = user_level(session_only=True), db: AsyncSession = Depends(database)
-) -> TwoFactorStatusOut:
+async def status(principal: BrowserUser, db: Database) -> TwoFactorStatusOut:
     user = await db.get(User, principal.user_id)
     if user is None:
         raise ApiError.not_found()
@@ -51,9 +42,7 @@ async def status(
     responses=errors(409, *AUTHENTICATED),
     dependencies=[NO_STORE],
 )
-async def setup(
-    principal: Principal = user_level(session_only=True), db: AsyncSession = Depends(database)
-) -> TwoFactorSetupOut:
+async def setup(principal: BrowserUser, db: Database) -> TwoFactorSetupOut:
     """Start enrolment: a new secret to add to an authenticator app, confirmed by its first code."""
     enrolment = await begin_enrolment(db, principal.user_id)
     return TwoFactorSetupOut(
@@ -69,8 +58,8 @@ async def setup(
 )
 async def confirm(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> TwoFactorStatusOut:
     body = await parse_body(request, TwoFactorCode)
     user = await throttle_of(request).check_code(
@@ -88,8 +77,8 @@ async def confirm(
 )
 async def remove(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> TwoFactorStatusOut:
     """Turn two-factor off, with a current code; refused while an organization requires it."""
     body = await parse_body(request, TwoFactorCode)
@@ -113,8 +102,8 @@ class RecoveryCodesOut(BaseModel):
 )
 async def regenerate_recovery_codes(
     response: Response,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> RecoveryCodesOut:
     """Ten new recovery codes; the old ones stop working."""
     user = await db.get(User, principal.user_id)

@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict
 
-from fastapi import APIRouter, Depends, Request, Response
-from sqlalchemy.ext.asyncio import AsyncSession
+from fastapi import APIRouter, Request, Response
 
 from tokenward.actions.accounts import (
     mint_personal_token,
@@ -18,22 +17,17 @@ from tokenward.api.caching import NO_STORE
 from tokenward.api.docs import AUTHENTICATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import personal_token_out
-from tokenward.api.schemas import (
-    PersonalTokenCreate,
-    PersonalTokenCreated,
-    PersonalTokenOut,
-    TokenStandingOut,
-    UserOut,
-)
-from tokenward.auth.gate import database, user_level
-from tokenward.auth.principal import Principal
+from tokenward.api.schemas import PersonalTokenCreated, PersonalTokenOut, TokenStandingOut, UserOut
+from tokenward.auth.access import BrowserUser, SignedIn
+from tokenward.auth.database import Database
+from tokenward.request_bodies import PersonalTokenCreate
 from tokenward.store.tables import PersonalToken
 
 router = APIRouter(prefix="/api/0/users/me", tags=["users"])
 
 
 @router.get("/", response_model=UserOut, responses=errors(*AUTHENTICATED))
-async def me(principal: Principal = user_level()) -> UserOut:
+async def me(principal: SignedIn) -> UserOut:
     user = principal.user
     assert user is not None
     return UserOut(id=str(user.id), email=user.email, name=user.name)
@@ -44,8 +38,8 @@ async def list_personal_tokens(
     request: Request,
     response: Response,
     page: PageQuery,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> list[PersonalTokenOut]:
     query = personal_tokens_of(principal.user_id)
     rows = await paginate(db, query, PersonalToken.id, page, request, response)
@@ -70,8 +64,8 @@ def _with_standings(token: PersonalToken, found: list[OrganizationStanding]) -> 
 )
 async def create_personal_token(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> PersonalTokenCreated:
     body = await parse_body(request, PersonalTokenCreate)
     token, secret = await mint_personal_token(
@@ -85,8 +79,8 @@ async def create_personal_token(
 @router.delete("/tokens/{token_id}/", status_code=204, responses=errors(404, *AUTHENTICATED))
 async def delete_personal_token(
     token_id: str,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     await revoke_personal_token(db, principal.user_id, token_id)
     return Response(status_code=204)

@@ -15,7 +15,7 @@ from fastapi.dependencies.models import Dependant
 from fastapi.routing import APIRoute
 from starlette.routing import BaseRoute, Mount
 
-from tokenward.auth.gate import ACCESS_ATTRIBUTE, Access
+from tokenward.auth.access import ACCESS_ATTRIBUTE, Access
 
 __all__ = ["inventory", "undeclared_routes"]
 

@@ -19,12 +19,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
+from fastapi import Request
+
 from tokenward.config import ThrottleLimits
 from tokenward.errors import ApiError
 from tokenward.store.attempts import forget_expired, give_back, reserve
 from tokenward.store.engine import Store
 
-__all__ = ["LoginThrottle", "ThrottleLimits"]
+__all__ = ["LoginThrottle", "ThrottleLimits", "throttle_of"]
 
 log = logging.getLogger("tokenward.auth")
 
@@ -111,3 +113,8 @@ class LoginThrottle:
             {"retry_after": wait},
             headers={"Retry-After": str(wait)},
         )
+
+
+def throttle_of(request: Request) -> LoginThrottle:
+    throttle: LoginThrottle = request.app.state.login_throttle
+    return throttle

@@ -13,8 +13,9 @@ from urllib.parse import quote
 from fastapi import Request
 from sqlalchemy.exc import SQLAlchemyError
 
+from tokenward.auth.admit import admit_named
 from tokenward.auth.authenticator import UNSAFE_METHODS, unavailable
-from tokenward.auth.gate import admit_named, authentication_of, require_principal
+from tokenward.auth.caller import authentication_of, require_principal
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.gateway.original import OriginalRequest

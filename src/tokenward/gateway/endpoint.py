@@ -10,7 +10,7 @@ from __future__ import annotations
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from tokenward.auth.gate import public
+from tokenward.auth.access import public
 from tokenward.errors import ApiError
 from tokenward.gateway.check import Gateway
 from tokenward.gateway.original import FORWARD_AUTH_PREFIX, original_request
@@ -35,9 +35,9 @@ def refusal(error: ApiError) -> JSONResponse:
 
 # The gate runs inside (``admit_named``): this route is public in the inventory's sense, since
 # any caller may ask, and it serves no organization's data, only the caller's own identity.
-@router.api_route(FORWARD_AUTH_PREFIX, methods=_METHODS)
-@router.api_route(FORWARD_AUTH_PREFIX + "/{path:path}", methods=_METHODS)
-async def forward_auth(request: Request, _: None = public()) -> Response:
+@router.api_route(FORWARD_AUTH_PREFIX, methods=_METHODS, dependencies=[public()])
+@router.api_route(FORWARD_AUTH_PREFIX + "/{path:path}", methods=_METHODS, dependencies=[public()])
+async def forward_auth(request: Request) -> Response:
     gateway: Gateway | None = getattr(request.app.state, GATEWAY_KEY, None)
     try:
         if gateway is None:

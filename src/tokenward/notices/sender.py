@@ -4,25 +4,25 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import datetime as dt
 import logging
 import smtplib
 import ssl
+import uuid
 from dataclasses import dataclass
 from email.message import EmailMessage
 from urllib.parse import unquote, urlsplit
 
+from sqlalchemy import select
+
+from tokenward.notices.digest import Email, emails_of
 from tokenward.notices.outbox import claim_due, mark_failed, mark_sent
 from tokenward.notices.sealed_links import unseal
 from tokenward.store.engine import Store
-from tokenward.store.tables import OutgoingEmail, utcnow
+from tokenward.store.tables import OutgoingEmail
 
 __all__ = ["OutboxSender", "SmtpSettings"]
 
 log = logging.getLogger("tokenward.notices")
-
-# How long a claimed message is kept from other senders while this one tries it.
-LEASE = dt.timedelta(seconds=120)
 
 
 @dataclass(frozen=True)
@@ -114,39 +114,41 @@ class OutboxSender:
             self._wake.clear()
 
     async def send_due(self) -> int:
-        """Send what is due now; returns how many were sent.
+        """Send what is due now; returns how many emails were sent.
 
-        Messages are leased in one short transaction and settled in another, so no database
-        transaction stays open while an SMTP server takes its time.
+        Messages are claimed in one short transaction and settled in another, so no database
+        transaction stays open while an SMTP server takes its time. The notices of one email are
+        settled together, and only while this pass's claim on them stands.
         """
         assert self.smtp is not None
+        claim = uuid.uuid4().hex
         async with self.store.session() as db:
-            due = await claim_due(db)
-            lease_until = utcnow() + LEASE
-            batch = [(m.id, m.recipient, m.subject, m.body) for m in due]
-            for message in due:
-                message.next_attempt_at = lease_until
+            emails = emails_of(await claim_due(db, claim))
             await db.commit()
-        outcomes: list[tuple[int, str | None]] = []
-        for message_id, recipient, subject, body in batch:
+        outcomes: list[tuple[Email, str | None]] = []
+        for email in emails:
+            body = email.notice.body
             if self.secret_key is not None:
                 body = unseal(body, self.secret_key)
             try:
-                await asyncio.to_thread(_send, self.smtp, recipient, subject, body)
-            except Exception as error:  # any failure is this message's alone: record, go on
-                log.warning("notice %s not sent yet: %s", message_id, type(error).__name__)
-                outcomes.append((message_id, f"{type(error).__name__}: {error}"))
+                await asyncio.to_thread(
+                    _send, self.smtp, email.recipient, email.notice.subject, body
+                )
+            except Exception as error:  # any failure is this email's alone: record, go on
+                log.warning("notice %s not sent yet: %s", email.ids[0], type(error).__name__)
+                outcomes.append((email, f"{type(error).__name__}: {error}"))
             else:
-                outcomes.append((message_id, None))
+                outcomes.append((email, None))
         if outcomes:
             async with self.store.session() as db:
-                for message_id, failure in outcomes:
-                    settled = await db.get(OutgoingEmail, message_id)
-                    if settled is None:
-                        continue
-                    if failure is None:
-                        mark_sent(settled)
-                    else:
-                        mark_failed(settled, failure)
+                for email, failure in outcomes:
+                    query = select(OutgoingEmail).where(
+                        OutgoingEmail.id.in_(email.ids), OutgoingEmail.claim == claim
+                    )
+                    for settled in (await db.scalars(query)).all():
+                        if failure is None:
+                            mark_sent(settled)
+                        else:
+                            mark_failed(settled, failure)
                 await db.commit()
         return sum(1 for _, failure in outcomes if failure is None)

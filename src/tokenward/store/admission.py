@@ -3,7 +3,7 @@
 Every reader of organization-owned data (members, projects, organization tokens, the audit log,
 usage, members' personal tokens) takes an ``AdmittedOrganization`` rather than an id or a row, so
 a route that skipped the gate has nothing to name the organization with. Only
-``tokenward.auth.gate`` can make one: it claims the single issuer when it is imported, and the
+``tokenward.auth.admit`` can make one: it claims the single issuer when it is imported, and the
 constructor refuses to run without that issuer's seal. Readers check the type at run time too, as
 a row or an id would otherwise pass for one (both have what a query needs).
 """

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.tables import AuditLogEntry
 
-__all__ = ["record_event", "select_entries"]
+__all__ = ["events_held", "record_event", "select_entries"]
 
 
 def record_event(
@@ -42,3 +42,14 @@ def select_entries(organization: AdmittedOrganization, event: str | None = None)
     if event:
         query = query.where(AuditLogEntry.event == event)
     return query
+
+
+async def events_held(session: AsyncSession, organization: AdmittedOrganization) -> set[str]:
+    """Every kind of event the organization's log holds."""
+    query = (
+        select(AuditLogEntry.event)
+        .where(AuditLogEntry.organization_id == admitted_id(organization))
+        .distinct()
+    )
+    held = await session.scalars(query)
+    return set(held.all())

@@ -230,7 +230,10 @@ class OutgoingEmail(Base):
     """The outbox: notices are queued with the change that causes them, and sent later."""
 
     __tablename__ = "outgoing_emails"
-    __table_args__ = (Index("ix_outgoing_emails_pending", "sent_at", "next_attempt_at"),)
+    __table_args__ = (
+        Index("ix_outgoing_emails_pending", "sent_at", "next_attempt_at"),
+        Index("ix_outgoing_emails_recipient_topic", "recipient", "topic"),
+    )
 
     id: Mapped[int] = mapped_column(Identifier, primary_key=True, autoincrement=True)
     recipient: Mapped[str] = mapped_column(String(254))
@@ -242,6 +245,15 @@ class OutgoingEmail(Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    # Grouped notices: what the notice is about ("org:12:rules"); a recipient's held notices go
+    # out as one email. None: sent on its own at once (security notices, invitations).
+    topic: Mapped[str | None] = mapped_column(String(80))
+    # What a held notice was computed from, so that a later change can recompute it.
+    state: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # The sender pass that took the notice (kept once sent: the notices of one email share it),
+    # and until when no other pass may take it.
+    claim: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class AuditLogEntry(Base):

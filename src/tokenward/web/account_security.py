@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Awaitable, Callable
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from markupsafe import Markup
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -19,17 +19,18 @@ from tokenward.actions.two_factor import (
     pending_enrolment,
     remove_two_factor,
 )
-from tokenward.api.schemas import TwoFactorCode
-from tokenward.api.two_factor import throttle_of
-from tokenward.auth.gate import database, user_level
+from tokenward.auth.access import BrowserUser
+from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.login_throttle import throttle_of
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
+from tokenward.request_bodies import TwoFactorCode
 from tokenward.store.tables import User
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
-    checked_form,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -77,8 +78,8 @@ async def _page(
 @router.get(PAGE)
 async def security(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> HTMLResponse:
     return await _page(request, db, principal)
 
@@ -86,16 +87,14 @@ async def security(
 @router.post(PAGE + "setup/", response_model=None)
 async def setup(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     try:
         await begin_enrolment(db, principal.user_id)
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, db, principal, error=error, form="setup")
+        return await _page(request, db, principal, error=shown_on_form(error), form="setup")
     return redirect_with_flash(request, PAGE, None)
 
 
@@ -118,8 +117,7 @@ async def _code_refused(
             principal.user_id, lambda: action(db, principal.user_id, body.code)
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS and error.code != "rate-limited":
-            raise
+        error = shown_on_form(error, "rate-limited")
         page = await _page(request, db, principal, error=error, form=form_name)
         page.headers.update(error.headers or {})  # Retry-After
         return page
@@ -129,9 +127,9 @@ async def _code_refused(
 @router.post(PAGE + "confirm/", response_model=None)
 async def confirm(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     this_session = functools.partial(confirm_enrolment, session_key_hash=principal.session_key_hash)
     refused = await _code_refused(request, form, principal, db, this_session, "confirm")
@@ -145,9 +143,9 @@ async def confirm(
 @router.post(PAGE + "recovery-codes/", response_model=None)
 async def regenerate_recovery_codes(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     user = await db.get(User, principal.user_id)
     if user is None or not user.has_two_factor:
@@ -160,9 +158,9 @@ async def regenerate_recovery_codes(
 @router.post(PAGE + "remove/", response_model=None)
 async def remove(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     refused = await _code_refused(request, form, principal, db, remove_two_factor, "remove")
     return refused or redirect_with_flash(request, PAGE, "Two-factor authentication is off.")

@@ -4,29 +4,30 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
 from tokenward.actions.accounts import (
     mint_personal_token,
+    personal_token_names,
     personal_tokens_of,
     revoke_personal_token,
 )
 from tokenward.actions.token_standing import OrganizationStanding, token_standings
-from tokenward.api.schemas import PersonalTokenCreate
-from tokenward.auth.gate import database, user_level
+from tokenward.auth.access import BrowserUser
+from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
 from tokenward.policy import ALL_SCOPES
+from tokenward.request_bodies import PersonalTokenCreate
 from tokenward.store.tables import PersonalToken, utcnow
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
-    checked_form,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -126,8 +127,8 @@ async def _refusing(
 @router.get(PAGE)
 async def tokens(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> HTMLResponse:
     return await _page(request, db, principal)
 
@@ -135,9 +136,9 @@ async def tokens(
 @router.post(PAGE, response_model=None)
 async def create(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     today = dt.datetime.now(dt.UTC).date()
     preset, expires_on = expiry_from_form(form, today)
@@ -160,10 +161,8 @@ async def create(
                 "expires_at": expiry_from_date(expires_on),
             },
         )
-        live = await db.scalars(
-            personal_tokens_of(principal.user_id).with_only_columns(PersonalToken.name)
-        )
-        duplicate = duplicate_name_error(body.name, live.all())
+        live = await personal_token_names(db, principal.user_id)
+        duplicate = duplicate_name_error(body.name, live)
         if duplicate is not None:
             raise duplicate
         if text(form, "confirmed") != "yes":
@@ -175,9 +174,7 @@ async def create(
             db, principal.user_id, name=body.name, scopes=body.scopes, expires_at=body.expires_at
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, db, principal, error=error, values=values)
+        return await _page(request, db, principal, error=shown_on_form(error), values=values)
     return await _page(request, db, principal, created=(token, secret))
 
 
@@ -185,9 +182,9 @@ async def create(
 async def revoke(
     request: Request,
     token_id: str,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     token = await revoke_personal_token(db, principal.user_id, token_id)
     return redirect_with_flash(request, PAGE, f"Token “{token.name}” revoked. It stopped working.")

@@ -6,10 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from sqlalchemy import select
 
-from tokenward.auth.gate import OrganizationContext, organization_access
-from tokenward.store.audit import select_entries
+from tokenward.auth.access import BrowserOrgWrite
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.store.audit import events_held, select_entries
 from tokenward.store.tables import AuditLogEntry
 from tokenward.web.audit_words import EVENT_TITLES, describe, event_title
 from tokenward.web.layout import organization_page
@@ -21,21 +21,16 @@ PER_PAGE = 50
 
 async def _event_choices(context: OrganizationContext) -> list[tuple[str, str]]:
     """Every event this organization's log holds, and the known ones, as (event, words)."""
-    held = await context.db.scalars(
-        select(AuditLogEntry.event)
-        .where(AuditLogEntry.organization_id == context.organization.id)
-        .distinct()
-    )
-    events = set(held.all()) | set(EVENT_TITLES)
+    events = await events_held(context.db, context.admitted) | set(EVENT_TITLES)
     return sorted(((e, event_title(e)) for e in events), key=lambda choice: choice[1])
 
 
 @router.get("/settings/{org}/audit-log/")
 async def audit_log(
     request: Request,
+    context: BrowserOrgWrite,
     before: Annotated[int | None, Query(ge=1, le=2**63 - 1)] = None,
     event: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9.-]*$")] = None,
-    context: OrganizationContext = organization_access("org:write", session_only=True),
 ) -> HTMLResponse:
     event = event or None  # "All events" sends an empty value
     query = select_entries(context.admitted, event).order_by(AuditLogEntry.id.desc())

@@ -1,10 +1,7 @@
-"""Form posts: CSRF checks, and validation with the API's own request models.
+"""Form posts: validation with the API's own request models, and refusals shown on the form.
 
-Signed-in forms carry the session's CSRF token in a hidden field. The authentication middleware
-reads only the ``X-CSRF-Token`` header, so it marks every form post ``csrf-failed``;
-``checked_form`` compares the hidden field with the session's token and, when they match, clears
-that mark before the access dependency runs (it is declared first). A missing or wrong field
-leaves the mark, and the gate refuses the post with 403.
+Signed-in forms carry the session's CSRF token in a hidden field, which a route's access checks
+when the route takes the form (``form: PostedForm``, ``tokenward.auth.form_csrf``).
 
 The sign-in form has no session yet: it uses a signed double-submit token, a random nonce in a
 cookie and the same nonce, signed and timestamped, in the form.
@@ -23,29 +20,24 @@ from itsdangerous import BadSignature, TimestampSigner
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
-from tokenward.api.bodies import invalid_request, validation_errors
-from tokenward.auth.gate import authentication_of
-from tokenward.auth.middleware import AUTHENTICATION_KEY
-from tokenward.auth.principal import Authentication
 from tokenward.errors import ApiError
+from tokenward.request_bodies import invalid_request, validation_errors
 
 __all__ = [
-    "FORM_ERRORS",
-    "checked_form",
     "error_context",
     "field_errors",
     "issue_login_token",
     "login_token_matches",
     "set_login_nonce",
+    "shown_on_form",
     "status_for",
     "suggested_slug",
     "text",
     "validated",
 ]
 
-CSRF_FIELD = "csrf_token"
 # Refusals an action makes about the form's content are shown on the form; anything else
-# (a gate's 403 or 404, a 503) gets the error page.
+# (a 404, a 503) gets the error page.
 FORM_ERRORS = frozenset({400, 403, 409})
 LOGIN_NONCE_COOKIE = "tokenward_login_nonce"
 _LOGIN_TOKEN_MAX_AGE = 3600
@@ -53,23 +45,12 @@ _LOGIN_TOKEN_MAX_AGE = 3600
 Model = TypeVar("Model", bound=BaseModel)
 
 
-async def checked_form(request: Request) -> FormData:
-    """The posted form; clears the middleware's ``csrf-failed`` mark when the field matches."""
-    await request.body()  # keep the raw body readable for anyone after the form parser
-    form = await request.form()
-    authentication = authentication_of(request)
-    principal, error = authentication.principal, authentication.error
-    given = form.get(CSRF_FIELD)
-    if (
-        principal is not None
-        and principal.csrf_token is not None
-        and error is not None
-        and error.code == "csrf-failed"
-        and isinstance(given, str)
-        and hmac.compare_digest(given.encode(), principal.csrf_token.encode())
-    ):
-        request.scope["state"][AUTHENTICATION_KEY] = Authentication(principal)
-    return form
+def shown_on_form(error: ApiError, *codes: str) -> ApiError:
+    """The refusal, to draw the form again with it; any other error (and ``codes`` are shown
+    too) is raised again for the error page. Called in the ``except ApiError`` of a post."""
+    if error.status not in FORM_ERRORS and error.code not in codes:
+        raise error
+    return error
 
 
 def text(form: FormData, name: str) -> str:

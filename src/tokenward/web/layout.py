@@ -8,7 +8,7 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 
-from tokenward.auth.gate import OrganizationContext
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.policy import ALL_SCOPES
 from tokenward.refusals import STANDINGS
 from tokenward.web.templating import render

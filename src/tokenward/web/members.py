@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.invitations import (
     invitation_status,
@@ -23,16 +22,17 @@ from tokenward.actions.members import (
 )
 from tokenward.actions.scim_users import managed_user_ids
 from tokenward.api.invitations import invitation_links, wake_outbox
-from tokenward.api.schemas import MemberCreate, MemberUpdate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import BrowserMemberRead, BrowserMemberWrite
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import Role
+from tokenward.request_bodies import MemberCreate, MemberUpdate
 from tokenward.store.tables import Invitation, Membership
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
-    checked_form,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -56,10 +56,10 @@ async def _page(
     rows = (await context.db.execute(query)).all()
     invitations = (
         await context.db.scalars(
-            pending_invitations_of(context.organization.id).order_by(Invitation.id).limit(_SHOWN)
+            pending_invitations_of(context.admitted).order_by(Invitation.id).limit(_SHOWN)
         )
     ).all()
-    managed = await managed_user_ids(context.db, context.organization.id)
+    managed = await managed_user_ids(context.db, context.admitted)
     return organization_page(
         request,
         context,
@@ -81,7 +81,7 @@ async def _page(
 @router.get("/settings/{org}/members/")
 async def members(
     request: Request,
-    context: OrganizationContext = organization_access("member:read", session_only=True),
+    context: BrowserMemberRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -89,8 +89,8 @@ async def members(
 @router.post("/settings/{org}/members/", response_model=None)
 async def add(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: PostedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     values = {"email": text(form, "email"), "role": text(form, "role")}
     try:
@@ -105,9 +105,7 @@ async def add(
             _, user = await add_member(context, email=body.email, role=Role(body.role))
             message = f"{user.email} added as {body.role}."
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error, values=values)
+        return await _page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(request, organization_url(context, "members/"), message)
 
 
@@ -115,17 +113,15 @@ async def add(
 async def resend(
     request: Request,
     invitation_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: PostedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     try:
         invitation = await resend_invitation(
             context, invitation_id, links=invitation_links(request)
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     wake_outbox(request)
     return redirect_with_flash(
         request,
@@ -138,15 +134,13 @@ async def resend(
 async def revoke(
     request: Request,
     invitation_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: PostedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     try:
         invitation = await revoke_invitation(context, invitation_id)
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     return redirect_with_flash(
         request,
         organization_url(context, "members/"),
@@ -158,16 +152,14 @@ async def revoke(
 async def set_role(
     request: Request,
     member_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: PostedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     try:
         body = validated(MemberUpdate, {"role": text(form, "role")})
         _, user = await change_role(context, member_id, Role(body.role))
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     return redirect_with_flash(
         request, organization_url(context, "members/"), f"{user.email} is now {body.role}."
     )
@@ -177,16 +169,14 @@ async def set_role(
 async def remove(
     request: Request,
     member_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("member:write", session_only=True),
+    form: PostedForm,
+    context: BrowserMemberWrite,
 ) -> Response:
     try:
         _, user = await find_member(context, member_id)
         await remove_member(context, member_id)
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     caller = context.principal.user
     if caller is not None and caller.id == user.id:
         # Whoever removes themselves can no longer see this organization's pages.

@@ -7,9 +7,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.organizations import update_organization
 from tokenward.actions.sso_authorizations import authorizations_of, revoke_authorization
@@ -20,16 +19,23 @@ from tokenward.actions.sso_configuration import (
     save_configuration,
 )
 from tokenward.actions.sso_requirement import require_sso_impact
-from tokenward.api.sso_schemas import SsoConfigurationUpdate
-from tokenward.auth.gate import BREAK_GLASS_KEY, OrganizationContext, organization_access
+from tokenward.auth.access import (
+    MANAGE_MEMBER_CREDENTIALS,
+    BrowserMemberAdminAsManager,
+    SecuritySettingsRead,
+    SecuritySettingsWrite,
+)
+from tokenward.auth.admit import BREAK_GLASS_KEY
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
-from tokenward.policy import Requirement, Role
+from tokenward.policy import Role
+from tokenward.request_bodies import SsoConfigurationUpdate
 from tokenward.sso_urls import redirect_uri
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
-    checked_form,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -37,14 +43,6 @@ from tokenward.web.forms import (
 from tokenward.web.layout import organization_page, organization_url
 
 router = APIRouter(include_in_schema=False)
-
-SEES_AUTHORIZATIONS = Requirement("member:admin", session_only=True, minimum_role=Role.MANAGER)
-
-
-def _settings_access(scope: str) -> Any:
-    return organization_access(
-        scope, session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
-    )
 
 
 async def _page(
@@ -64,7 +62,7 @@ async def _page(
         else None
     )
     authorizations = (
-        await authorizations_of(context) if context.allows(SEES_AUTHORIZATIONS) else None
+        await authorizations_of(context) if context.allows(MANAGE_MEMBER_CREDENTIALS) else None
     )
     current = values or {
         "issuer": configuration.issuer if configuration else "",
@@ -97,9 +95,7 @@ async def _page(
 @router.get("/settings/{org}/sso/")
 async def sso_page(
     request: Request,
-    context: OrganizationContext = organization_access(
-        "org:read", session_only=True, sso_break_glass=True
-    ),
+    context: SecuritySettingsRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -111,8 +107,8 @@ def _domains(value: str) -> list[str]:
 @router.post("/settings/{org}/sso/", response_model=None)
 async def save(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = _settings_access("org:write"),
+    form: PostedForm,
+    context: SecuritySettingsWrite,
 ) -> Response:
     domains = text(form, "allowed_domains")
     values: dict[str, Any] = {
@@ -141,9 +137,7 @@ async def save(
             ),
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error, values=values)
+        return await _page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(
         request, organization_url(context, "sso/"), "Saved the SSO settings."
     )
@@ -152,8 +146,8 @@ async def save(
 @router.post("/settings/{org}/sso/require/", response_model=None)
 async def require(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = _settings_access("org:write"),
+    form: PostedForm,
+    context: SecuritySettingsWrite,
 ) -> Response:
     wanted = text(form, "require_sso") == "on"
     if wanted and not context.organization.require_sso and text(form, "confirmed") != "yes":
@@ -164,11 +158,10 @@ async def require(
             name=None,
             settings={"require_sso": wanted},
             base_url=request.app.state.settings.base_url,
+            notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error)
+        return await _page(request, context, error=shown_on_form(error))
     message = (
         f"{context.organization.name} now requires SSO."
         if wanted
@@ -181,10 +174,8 @@ async def require(
 async def revoke(
     request: Request,
     authorization_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access(
-        "member:admin", session_only=True, minimum_role=Role.MANAGER
-    ),
+    form: PostedForm,
+    context: BrowserMemberAdminAsManager,
 ) -> Response:
     await revoke_authorization(context, authorization_id)
     return redirect_with_flash(

@@ -4,27 +4,28 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.leaked_token_lists import leaked_organization_tokens
 from tokenward.actions.organization_tokens import (
     mint_organization_token,
+    organization_token_names,
     organization_tokens_of,
     revoke_organization_token,
 )
-from tokenward.api.schemas import OrganizationTokenCreate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import BrowserOrgRead, BrowserOrgWrite
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
+from tokenward.request_bodies import OrganizationTokenCreate
 from tokenward.store.tables import OrganizationToken, User
 from tokenward.web.account_tokens import expiry_from_date
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
-    checked_form,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -91,7 +92,7 @@ async def _page(
 @router.get("/settings/{org}/tokens/")
 async def tokens(
     request: Request,
-    context: OrganizationContext = organization_access("org:read", session_only=True),
+    context: BrowserOrgRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -99,8 +100,8 @@ async def tokens(
 @router.post("/settings/{org}/tokens/", response_model=None)
 async def create(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    form: PostedForm,
+    context: BrowserOrgWrite,
 ) -> Response:
     today = dt.datetime.now(dt.UTC).date()
     preset, expires_on = expiry_from_form(form, today)
@@ -117,17 +118,15 @@ async def create(
             OrganizationTokenCreate,
             {"name": values["name"], "scopes": scopes, "expires_at": expiry_from_date(expires_on)},
         )
-        live = organization_tokens_of(context.admitted).with_only_columns(OrganizationToken.name)
-        duplicate = duplicate_name_error(body.name, (await context.db.scalars(live)).all())
+        live = await organization_token_names(context.db, context.admitted)
+        duplicate = duplicate_name_error(body.name, live)
         if duplicate is not None:
             raise duplicate
         token, _, secret = await mint_organization_token(
             context, name=body.name, scopes=body.scopes, expires_at=body.expires_at
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error, values=values)
+        return await _page(request, context, error=shown_on_form(error), values=values)
     return await _page(request, context, created=(token, secret))
 
 
@@ -135,8 +134,8 @@ async def create(
 async def revoke(
     request: Request,
     token_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    form: PostedForm,
+    context: BrowserOrgWrite,
 ) -> Response:
     await revoke_organization_token(context, token_id)
     return redirect_with_flash(

@@ -2,31 +2,31 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.ext.asyncio import AsyncSession
-from starlette.datastructures import FormData
 
 from tokenward.actions.organizations import (
     create_organization,
     update_organization,
     visible_organizations,
 )
-from tokenward.api.schemas import OrganizationCreate, OrganizationUpdate
-from tokenward.auth.gate import (
-    OrganizationContext,
-    client_ip,
-    database,
-    organization_access,
-    user_level,
+from tokenward.auth.access import (
+    BrowserOrgRead,
+    BrowserOrgWrite,
+    BrowserUser,
 )
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
+from tokenward.request_bodies import OrganizationCreate, OrganizationUpdate
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
-    checked_form,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -61,8 +61,8 @@ async def _list_page(
 @router.get("/organizations/")
 async def organizations(
     request: Request,
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    principal: BrowserUser,
+    db: Database,
 ) -> HTMLResponse:
     return await _list_page(request, db, principal)
 
@@ -70,9 +70,9 @@ async def organizations(
 @router.post("/organizations/", response_model=None)
 async def create(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     values = {"slug": text(form, "slug").strip(), "name": text(form, "name")}
     try:
@@ -81,9 +81,7 @@ async def create(
             db, principal, slug=body.slug, name=body.name, ip_address=client_ip(request)
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _list_page(request, db, principal, error=error, values=values)
+        return await _list_page(request, db, principal, error=shown_on_form(error), values=values)
     return redirect_with_flash(
         request, f"/settings/{organization.slug}/", f"Organization {organization.name} created."
     )
@@ -109,7 +107,7 @@ def _general_page(
 @router.get("/settings/{org}/")
 async def general(
     request: Request,
-    context: OrganizationContext = organization_access("org:read", session_only=True),
+    context: BrowserOrgRead,
 ) -> HTMLResponse:
     return _general_page(request, context)
 
@@ -117,17 +115,22 @@ async def general(
 @router.post("/settings/{org}/", response_model=None)
 async def rename(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("org:write", session_only=True),
+    form: PostedForm,
+    context: BrowserOrgWrite,
 ) -> Response:
     values = {"name": text(form, "name")}
     try:
         body = validated(OrganizationUpdate, values)
-        await update_organization(context, name=body.name, settings={})
+        # A held notice about these rules is written again with the new name.
+        await update_organization(
+            context,
+            name=body.name,
+            settings={},
+            base_url=request.app.state.settings.base_url,
+            notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
+        )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return _general_page(request, context, error=error, values=values)
+        return _general_page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(
         request, f"/settings/{context.organization.slug}/", "Organization name saved."
     )

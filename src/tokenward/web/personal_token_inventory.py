@@ -5,32 +5,28 @@ Owners and managers (``member:admin``, the scope both roles hold and members lac
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.leaked_token_lists import leaked_member_tokens
 from tokenward.actions.personal_token_access import inventory, revoke_here
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import BrowserMemberAdminAsManager
+from tokenward.auth.form_csrf import PostedForm
 from tokenward.errors import ApiError
-from tokenward.policy import Enforcement, Role
+from tokenward.policy import Enforcement
 from tokenward.store.ids import parse_id
 from tokenward.web.flash import redirect_with_flash
-from tokenward.web.forms import checked_form
 from tokenward.web.layout import STANDING_WORDS, organization_page, organization_url
 
 router = APIRouter(include_in_schema=False)
 
-MANAGE = "member:admin"
 PAGE = "/settings/{org}/personal-tokens/"
 
 
 @router.get(PAGE)
 async def personal_tokens(
     request: Request,
-    context: OrganizationContext = organization_access(
-        MANAGE, session_only=True, minimum_role=Role.MANAGER
-    ),
+    context: BrowserMemberAdminAsManager,
 ) -> HTMLResponse:
     organization = context.organization
     return organization_page(
@@ -52,16 +48,15 @@ async def personal_tokens(
 async def revoke(
     request: Request,
     token_id: str,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access(
-        MANAGE, session_only=True, minimum_role=Role.MANAGER
-    ),
+    form: PostedForm,
+    context: BrowserMemberAdminAsManager,
 ) -> Response:
     wanted = parse_id(token_id)
     entry = next((e for e in await inventory(context) if e.token.id == wanted), None)
     if entry is None:
         raise ApiError.not_found()
-    await revoke_here(context, token_id, request.app.state.settings.base_url)
+    settings = request.app.state.settings
+    await revoke_here(context, token_id, settings.base_url, settings.notice_delay_seconds)
     token, user = entry.token, entry.user
     return redirect_with_flash(
         request,

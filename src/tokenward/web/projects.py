@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from starlette.datastructures import FormData
 
 from tokenward.actions.projects import create_project, projects_of
-from tokenward.api.schemas import ProjectCreate
-from tokenward.auth.gate import OrganizationContext, organization_access
+from tokenward.auth.access import BrowserProjectsRead, BrowserProjectsWrite
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
+from tokenward.request_bodies import ProjectCreate
 from tokenward.store.tables import Project
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
-    checked_form,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -53,7 +53,7 @@ async def _page(
 @router.get("/settings/{org}/projects/")
 async def projects(
     request: Request,
-    context: OrganizationContext = organization_access("project:read", session_only=True),
+    context: BrowserProjectsRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -61,17 +61,15 @@ async def projects(
 @router.post("/settings/{org}/projects/", response_model=None)
 async def create(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access("project:write", session_only=True),
+    form: PostedForm,
+    context: BrowserProjectsWrite,
 ) -> Response:
     values = {"slug": text(form, "slug").strip(), "name": text(form, "name")}
     try:
         body = validated(ProjectCreate, values)
         project = await create_project(context, slug=body.slug, name=body.name)
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, error=error, values=values)
+        return await _page(request, context, error=shown_on_form(error), values=values)
     return redirect_with_flash(
         request, organization_url(context, "projects/"), f"Project {project.name} created."
     )

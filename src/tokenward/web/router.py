@@ -8,6 +8,7 @@ from tokenward.web import (
     account_security,
     account_tokens,
     audit_log,
+    invitation_sso,
     invitations,
     members,
     organization_sso,
@@ -35,6 +36,7 @@ for module in (
     organization_tokens,
     projects,
     audit_log,
+    invitation_sso,
     invitations,
     sso,
 ):

@@ -18,7 +18,8 @@ from tokenward.actions.organization_rules import (
 )
 from tokenward.actions.organizations import SETTINGS_FIELDS
 from tokenward.actions.personal_token_access import TokenUsageSummary, usage_report
-from tokenward.auth.gate import OrganizationContext, policy_of
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.policy import Enforcement, OrganizationPolicy
 from tokenward.store.tables import User
 from tokenward.web.rules_words import changes as changes_in_words

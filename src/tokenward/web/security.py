@@ -5,29 +5,31 @@ from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy import func, or_, select
 from starlette.datastructures import FormData
 
-from tokenward.actions.members import members_of
-from tokenward.actions.organization_rules import check_rules_change
+from tokenward.actions.members import owners_of
+from tokenward.actions.organization_rules import check_rules_change, personal_tokens_at_stake
 from tokenward.actions.organizations import update_organization
-from tokenward.api.schemas import SettingsUpdate
-from tokenward.auth.gate import (
-    BREAK_GLASS_KEY,
-    OrganizationContext,
-    organization_access,
-    policy_of,
+from tokenward.actions.two_factor import has_two_factor
+from tokenward.auth.access import (
+    CHANGE_SECURITY_SETTINGS,
+    SEE_MEMBER_CREDENTIALS,
+    SecuritySettingsRead,
+    SecuritySettingsWrite,
 )
+from tokenward.auth.admit import BREAK_GLASS_KEY
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.organization_context import OrganizationContext
+from tokenward.auth.organization_policy import policy_of
 from tokenward.errors import ApiError
-from tokenward.policy import OrganizationPolicy, Requirement, Role, decide
-from tokenward.store.tables import Membership, PersonalToken, User, utcnow
+from tokenward.policy import OrganizationPolicy
+from tokenward.request_bodies import SettingsUpdate
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    FORM_ERRORS,
-    checked_form,
     error_context,
+    shown_on_form,
     status_for,
     text,
     validated,
@@ -50,34 +52,6 @@ from tokenward.web.rules_words import (
 
 router = APIRouter(include_in_schema=False)
 
-# The API's rule for changing security settings (see api.organizations), asked of ``decide``.
-CHANGE_SETTINGS = Requirement(
-    "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
-)
-
-
-def can_change(context: OrganizationContext) -> bool:
-    principal, organization = context.principal, context.organization
-    return decide(
-        principal.credential, policy_of(organization), context.role, CHANGE_SETTINGS
-    ).allowed
-
-
-async def _personal_tokens_at_stake(context: OrganizationContext) -> tuple[int, int]:
-    """How many live personal tokens, held by how many members, act here today."""
-    now = utcnow()
-    query = (
-        select(func.count(PersonalToken.id), func.count(func.distinct(PersonalToken.user_id)))
-        .join(Membership, Membership.user_id == PersonalToken.user_id)
-        .where(
-            Membership.organization_id == context.organization.id,
-            PersonalToken.revoked_at.is_(None),
-            or_(PersonalToken.expires_at.is_(None), PersonalToken.expires_at > now),
-        )
-    )
-    tokens, holders = (await context.db.execute(query)).one()
-    return int(tokens), int(holders)
-
 
 async def _page(
     request: Request,
@@ -88,19 +62,13 @@ async def _page(
     error: ApiError | None = None,
 ) -> HTMLResponse:
     """The page; with a ``proposal`` it asks the owner to confirm that exact change."""
-    owners = (
-        await context.db.execute(
-            members_of(context.admitted)
-            .where(Membership.role == Role.OWNER.value)
-            .order_by(User.email)
-        )
-    ).all()
-    tokens, holders = await _personal_tokens_at_stake(context)
+    owners = await owners_of(context.db, context.admitted)
+    tokens, holders = await personal_tokens_at_stake(context.db, context.admitted)
     current = policy_of(context.organization)
     # Who used which token is for owners and managers, as in the API's usage report.
     impact = (
         await preview(context, proposal or default_proposal(current))
-        if context.allows(SEES_USAGE)
+        if context.allows(SEE_MEMBER_CREDENTIALS)
         else None
     )
     dialog = None
@@ -129,8 +97,8 @@ async def _page(
             "modes": MODES,
             "dialog": dialog,
             "has_two_factor": await _has_two_factor(context),
-            "can_change": can_change(context),
-            "owners": [user for _, user in owners],
+            "can_change": context.allows(CHANGE_SECURITY_SETTINGS),
+            "owners": owners,
             "tokens_at_stake": tokens,
             "holders_at_stake": holders,
             "confirming": proposal is not None,
@@ -147,8 +115,7 @@ async def _page(
 
 async def _has_two_factor(context: OrganizationContext) -> bool:
     user = context.principal.user
-    found = await context.db.get(User, user.id) if user is not None else None
-    return found is not None and found.has_two_factor
+    return user is not None and await has_two_factor(context.db, user.id)
 
 
 def _submitted(form: FormData, context: OrganizationContext) -> dict[str, Any]:
@@ -170,15 +137,10 @@ def _submitted(form: FormData, context: OrganizationContext) -> dict[str, Any]:
     return settings
 
 
-SEES_USAGE = Requirement("member:admin", minimum_role=Role.MANAGER)
-
-
 @router.get("/settings/{org}/security/")
 async def security(
     request: Request,
-    context: OrganizationContext = organization_access(
-        "org:read", session_only=True, sso_break_glass=True
-    ),
+    context: SecuritySettingsRead,
 ) -> HTMLResponse:
     return await _page(request, context)
 
@@ -186,10 +148,8 @@ async def security(
 @router.post("/settings/{org}/security/", response_model=None)
 async def save(
     request: Request,
-    form: FormData = Depends(checked_form),
-    context: OrganizationContext = organization_access(
-        "org:write", session_only=True, minimum_role=Role.OWNER, sso_break_glass=True
-    ),
+    form: PostedForm,
+    context: SecuritySettingsWrite,
 ) -> Response:
     sent = RulesForm(
         text(form, "personal_tokens") or mode_of(policy_of(context.organization)),
@@ -211,11 +171,10 @@ async def save(
             name=None,
             settings=settings,
             base_url=request.app.state.settings.base_url,
+            notice_delay_seconds=request.app.state.settings.notice_delay_seconds,
         )
     except ApiError as error:
-        if error.status not in FORM_ERRORS:
-            raise
-        return await _page(request, context, values=sent, error=error)
+        return await _page(request, context, values=sent, error=shown_on_form(error))
     return redirect_with_flash(
         request,
         f"/settings/{context.organization.slug}/security/",

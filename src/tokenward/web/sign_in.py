@@ -4,24 +4,22 @@ from __future__ import annotations
 
 import datetime as dt
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from itsdangerous import BadSignature, TimestampSigner
-from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.datastructures import FormData
 
-from tokenward.actions.accounts import end_session, normalize_email, start_session
-from tokenward.api.auth import clear_session_cookie, set_session_cookie
-from tokenward.api.schemas import LoginRequest
-from tokenward.auth.gate import client_ip, database, public, user_level
-from tokenward.auth.principal import Principal
+from tokenward.actions.accounts import end_session, normalize_email, start_session, user_id_of
+from tokenward.auth.access import BrowserUser, public
+from tokenward.auth.caller import client_ip
+from tokenward.auth.database import Database
+from tokenward.auth.form_csrf import PostedForm
+from tokenward.auth.session_cookie import clear_session_cookie, set_session_cookie
 from tokenward.errors import ApiError
 from tokenward.http.security_headers import allow_forms_to_identity_providers
-from tokenward.store.tables import User
+from tokenward.request_bodies import LoginRequest
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
-    checked_form,
     issue_login_token,
     login_token_matches,
     set_login_nonce,
@@ -92,11 +90,6 @@ def _login_page(
     return response
 
 
-async def _user_id(db: AsyncSession, email: str) -> int | None:
-    found: int | None = await db.scalar(select(User.id).where(User.email == email))
-    return found
-
-
 @router.get("/", dependencies=[public()])
 async def home(request: Request) -> RedirectResponse:
     return RedirectResponse(HOME if session_principal(request) else "/login/", status_code=303)
@@ -110,7 +103,7 @@ async def login_form(request: Request, next: str | None = None) -> Response:
 
 
 @router.post("/login/", dependencies=[public()], response_model=None)
-async def login(request: Request, db: AsyncSession = Depends(database)) -> Response:
+async def login(request: Request, db: Database) -> Response:
     form: FormData = await request.form()
     email, next_path = text(form, "email"), _safe_next(text(form, "next"))
     if not login_token_matches(request, text(form, "login_token")):
@@ -131,7 +124,7 @@ async def login(request: Request, db: AsyncSession = Depends(database)) -> Respo
         else:
             password = ""
         settings = request.app.state.settings
-        proven = await _user_id(db, checked_email) if checked_email else None
+        proven = await user_id_of(db, checked_email) if checked_email else None
         _, key = await start_session(
             db,
             request.app.state.cookies,
@@ -169,9 +162,9 @@ async def login(request: Request, db: AsyncSession = Depends(database)) -> Respo
 @router.post("/logout/", response_model=None)
 async def logout(
     request: Request,
-    form: FormData = Depends(checked_form),
-    principal: Principal = user_level(session_only=True),
-    db: AsyncSession = Depends(database),
+    form: PostedForm,
+    principal: BrowserUser,
+    db: Database,
 ) -> Response:
     assert principal.session_key_hash is not None
     await end_session(db, principal.session_key_hash)

@@ -11,6 +11,7 @@ from urllib.parse import quote
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from tokenward.actions.invitations import InvitationUnusable
 from tokenward.actions.sso_sign_in import (
     ATTEMPT_LIFETIME,
     SignedIn,
@@ -18,14 +19,17 @@ from tokenward.actions.sso_sign_in import (
     finish_sign_in,
     start_sign_in,
 )
-from tokenward.api.auth import set_session_cookie
-from tokenward.auth.gate import client_ip, public
+from tokenward.auth.access import public
+from tokenward.auth.caller import client_ip
+from tokenward.auth.session_cookie import set_session_cookie
 from tokenward.config import Settings
-from tokenward.sso_urls import CALLBACK_PATH, redirect_uri
+from tokenward.sso_urls import ACCEPT_INVITATION_PATH, CALLBACK_PATH, redirect_uri
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import SLUG_PATTERN
 from tokenward.web.error_pages import login_url
 from tokenward.web.flash import redirect_with_flash
+from tokenward.web.invitation_sso import forget_invitation, invitation_in_cookie
+from tokenward.web.invitations import unusable_page
 from tokenward.web.templating import render, session_principal
 
 router = APIRouter(include_in_schema=False)
@@ -150,15 +154,23 @@ async def callback(
             current=session_principal(request),
             max_age=dt.timedelta(seconds=settings.session_max_age_seconds),
             ip_address=client_ip(request),
+            invitation_key=invitation_in_cookie(request),
         )
-    except SignInFailed as failure:
-        response: Response = _failure_page(request, failure)
+    except (SignInFailed, InvitationUnusable) as failure:
+        response: Response
+        if isinstance(failure, SignInFailed):
+            response = _failure_page(request, failure)
+        else:  # the invitation this sign-in was for cannot be accepted; nothing was changed
+            response = unusable_page(request, failure)
+            forget_invitation(response)
         response.delete_cookie(STATE_COOKIE, path=CALLBACK_PATH)
         return response
     target = signed_in.next_path or (
         "/settings/account/tokens/" if signed_in.authorized_token else "/organizations/"
     )
-    response = redirect_with_flash(request, target, _welcome(signed_in))
+    # Accepting an invitation says its own welcome on the page it lands on.
+    welcome = None if target == ACCEPT_INVITATION_PATH else _welcome(signed_in)
+    response = redirect_with_flash(request, target, welcome)
     response.delete_cookie(STATE_COOKIE, path=CALLBACK_PATH)
     if signed_in.session_key is not None:
         set_session_cookie(request, response, signed_in.session_key)

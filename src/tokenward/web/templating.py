@@ -10,7 +10,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
-from tokenward.auth.gate import authentication_of
+from tokenward.auth.caller import authentication_of
 from tokenward.auth.principal import Principal
 from tokenward.web.flash import FLASH_COOKIE, take_flash
 from tokenward.web.forms import suggested_slug

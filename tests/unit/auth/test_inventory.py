@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, FastAPI
 
 from tests.support import unstarted_app
 from tokenward import app as app_module
-from tokenward.auth.gate import organization_access, project_access, public, user_level
+from tokenward.auth.access import organization_access, project_access, public, user_level
 from tokenward.auth.inventory import inventory, undeclared_routes
 from tokenward.config import Settings
 
@@ -20,9 +20,15 @@ ORGANIZATION_PARAMETERS = re.compile(r"\{(org|project_id)\}")
 # Names an organization yet must work for anyone: starting its SSO sign-in reads no
 # organization data but its identity provider's address.
 # Public by design: SSO sign-in starts by organization slug; gateway mode's path is the proxied
-# request it judges, through the gate; an invitation link's key is its own credential.
+# request it judges, through the gate; an invitation link's key is its own credential, also
+# for continuing through the organization's SSO.
 PUBLIC_BY_DESIGN = frozenset(
-    {"/auth/login/{org}/", "/forward-auth/{path:path}", "/accept-invite/{key}/"}
+    {
+        "/auth/login/{org}/",
+        "/forward-auth/{path:path}",
+        "/accept-invite/{key}/",
+        "/accept-invite/{key}/sso/",
+    }
 )
 
 

@@ -1,5 +1,5 @@
-"""What the gate reads before asking ``decide``: the organization and the caller's role in it,
-through the caches; and what it records afterwards (metrics, usage counts).
+"""What admission reads before asking ``decide``: the organization and the caller's role in it,
+and whether a personal token was cut off there, through the caches.
 
 Requests that change something (unsafe methods) read the organization from the store: their
 handler may modify the row, and a write is worth one fresh read. Reads are served from the
@@ -14,11 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.auth.caches import GateCaches, OrganizationSnapshot
 from tokenward.auth.lru import MISSING
-from tokenward.auth.principal import Principal
-from tokenward.auth.usage import UsageRecorder
-from tokenward.metrics import Metrics
-from tokenward.policy import Decision
-from tokenward.store.gatekeeping import (
+from tokenward.store.admission_queries import (
     find_organization_by_id_with_role,
     find_organization_with_role,
     find_role,
@@ -26,17 +22,15 @@ from tokenward.store.gatekeeping import (
 )
 from tokenward.store.tables import Organization
 
-__all__ = ["Gatekeeper"]
+__all__ = ["CachedOrganizations"]
 
 Found = tuple[Organization | None, str | None]
 Loader = Callable[[], Awaitable[tuple[Organization, str | None] | None]]
 
 
-class Gatekeeper:
-    def __init__(self, caches: GateCaches, metrics: Metrics, usage: UsageRecorder) -> None:
+class CachedOrganizations:
+    def __init__(self, caches: GateCaches) -> None:
         self.caches = caches
-        self.metrics = metrics
-        self.usage = usage
 
     async def organization_with_role(
         self, db: AsyncSession, slug: str, user_id: int | None, *, fresh: bool = False
@@ -92,21 +86,3 @@ class Gatekeeper:
         revoked = await is_revoked_here(db, organization_id, token_id)
         caches.remember_revoked(generation, organization_id, token_id, revoked)
         return revoked
-
-    def record(self, principal: Principal, organization_id: int | None, decision: Decision) -> None:
-        outcome = "allowed" if decision.allowed else "denied"
-        if decision.report_only is not None:
-            outcome = "reported"
-        code = decision.code or decision.report_only or "ok"
-        self.metrics.decisions.labels(outcome, code).inc()
-        self.metrics.worker_decisions.labels(code).inc()
-        # An outsider's request (404) is no use of the organization: never count or show it there.
-        member_or_bound = decision.code != "not-found"
-        if organization_id is not None and principal.token_id is not None and member_or_bound:
-            self.usage.decided(
-                principal.kind,
-                principal.token_id,
-                organization_id,
-                decision.allowed,
-                would_be_denied=decision.report_only is not None,
-            )

@@ -1,4 +1,4 @@
-"""The one query the gate needs: an organization (by slug, or via an object in it) with the
+"""The queries admission runs: an organization (by slug, or via an object in it) with the
 caller's membership role there. Outsiders get the organization with no role."""
 
 from __future__ import annotations

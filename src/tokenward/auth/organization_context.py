@@ -1,0 +1,64 @@
+"""What a route admitted into an organization receives: ``OrganizationContext``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from tokenward.auth.decision_error import raise_for
+from tokenward.auth.organization_policy import policy_of
+from tokenward.auth.principal import Principal
+from tokenward.policy import Requirement, Role, decide
+from tokenward.store.admission import AdmittedOrganization
+from tokenward.store.tables import Organization, Project
+
+__all__ = ["OrganizationContext", "ProjectContext"]
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationContext:
+    """An organization the caller has been allowed into, and what the caller may do there."""
+
+    db: AsyncSession
+    principal: Principal
+    organization: Organization
+    role: Role | None
+    scopes: frozenset[str]
+    ip_address: str | None
+    admitted: AdmittedOrganization
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.admitted, AdmittedOrganization) or (
+            self.admitted.id != self.organization.id
+        ):
+            raise TypeError(
+                "An OrganizationContext needs the gate's admission of its organization."
+            )
+
+    def allows(self, requirement: Requirement) -> bool:
+        """Whether the rule would let this caller do ``requirement`` here (e.g. to show a part
+        of a page that an API endpoint guards with that requirement)."""
+        decision = decide(
+            self.principal.credential, policy_of(self.organization), self.role, requirement
+        )
+        return decision.allowed
+
+    def require(self, requirement: Requirement) -> None:
+        """Ask the rule again with a stricter requirement known only after loading an object."""
+        decision = decide(
+            self.principal.credential, policy_of(self.organization), self.role, requirement
+        )
+        raise_for(decision)
+
+
+@dataclass(frozen=True, slots=True)
+class ProjectContext(OrganizationContext):
+    """An ``OrganizationContext`` reached through one of its projects (``/projects/{id}/``)."""
+
+    project: Project | None = None
+
+    @property
+    def loaded_project(self) -> Project:
+        assert self.project is not None
+        return self.project
