@@ -87,6 +87,7 @@ def _change(owner: ApiClient, slug: str, **settings: object) -> None:
     assert response.status_code == 200, response.text
 
 
+@pytest.mark.slow  # waits out the five-second delay
 def test_five_changes_within_the_delay_make_one_email(grouped: World, mailbox: Mailbox) -> None:
     owner = grouped.session()
     first, second = grouped.organization(owner), grouped.organization(owner)
@@ -126,6 +127,7 @@ def test_five_changes_within_the_delay_make_one_email(grouped: World, mailbox: M
     assert len(mailbox.to(alice.account.email)) == 1
 
 
+@pytest.mark.slow  # waits out the five-second delay
 def test_a_change_undone_within_the_delay_says_nothing(grouped: World, mailbox: Mailbox) -> None:
     owner = grouped.session()
     slug = grouped.organization(owner)
@@ -150,6 +152,7 @@ def test_a_change_undone_within_the_delay_says_nothing(grouped: World, mailbox: 
     assert "no limit → 30 days" in told_bob.body and "denied" not in told_bob.body
 
 
+@pytest.mark.slow  # waits out the five-second delay
 def test_a_security_notice_goes_at_once(grouped: World, mailbox: Mailbox) -> None:
     owner = grouped.session()
     slug = grouped.organization(owner)
@@ -283,6 +286,7 @@ def two_processes(mailbox: Mailbox, tmp_path: Path) -> Iterator[tuple[World, Wor
             world.close()
 
 
+@pytest.mark.postgres
 def test_two_processes_on_postgres_send_each_person_one_email(
     two_processes: tuple[World, World], mailbox: Mailbox
 ) -> None:
