@@ -50,6 +50,7 @@ from tests.support import ApiClient, UserAccount, World, error_code, unique
 from tokenward.policy import ALL_SCOPES, ROLE_SCOPES, Role
 
 USERS = 4
+MANAGE = ("owner", "manager")
 MAX_ORGANIZATIONS = 3
 MAX_PERSONAL_TOKENS = 8
 MAX_ORGANIZATION_TOKENS = 5
@@ -852,11 +853,7 @@ class AccessMachine(RuleBasedStateMachine):
                         self.seen["report mode let through"] += 1
                     assert response.status_code == status, f"{where}: {response.text}"
                     assert (error_code(response) or "") == code, f"{where}: {response.text}"
-                if (
-                    token is None
-                    and user is not None
-                    and org.roles.get(user, "") in ("owner", "manager")
-                ):
+                if token is None and user is not None and org.roles.get(user, "") in MANAGE:
                     self.check_sso_settings(label, user, org)
 
     def check_sso_settings(self, label: str, user: int, org: Organization) -> None:
