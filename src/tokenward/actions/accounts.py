@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Sequence
 
 from sqlalchemy import Select, delete, func, select
 from sqlalchemy.exc import IntegrityError
@@ -32,6 +33,7 @@ __all__ = [
     "mint_personal_token",
     "normalize_email",
     "personal_token_names",
+    "personal_tokens_listed",
     "personal_tokens_of",
     "revoke_personal_token",
     "start_session",
@@ -199,3 +201,11 @@ async def revoke_personal_token(db: AsyncSession, user_id: int, token_id: str) -
     token.revoked_at = utcnow()
     await commit_changes(db, Change.personal_token(token.id))
     return token
+
+
+async def personal_tokens_listed(
+    db: AsyncSession, user_id: int, *, limit: int
+) -> Sequence[PersonalToken]:
+    """The person's ``limit`` newest personal tokens."""
+    query = personal_tokens_of(user_id).order_by(PersonalToken.id.desc()).limit(limit)
+    return (await db.scalars(query)).all()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import hashlib
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Select, func, select
@@ -48,6 +49,7 @@ __all__ = [
     "invite",
     "join",
     "lock_usable",
+    "pending_invitations_listed",
     "pending_invitations_of",
     "refuse_without_sso",
     "resend_invitation",
@@ -344,3 +346,11 @@ async def accept_invitation(
     )
     await commit_changes(db, Change.membership(organization.id, user.id))
     return AcceptedInvitation(user, organization, session_key)
+
+
+async def pending_invitations_listed(
+    db: AsyncSession, organization: AdmittedOrganization, *, limit: int
+) -> Sequence[Invitation]:
+    """The organization's first ``limit`` pending invitations, oldest first."""
+    query = pending_invitations_of(organization).order_by(Invitation.id).limit(limit)
+    return (await db.scalars(query)).all()

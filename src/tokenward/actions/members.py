@@ -23,6 +23,7 @@ __all__ = [
     "change_role",
     "find_member",
     "has_account",
+    "members_listed",
     "members_of",
     "owners_of",
     "remove_member",
@@ -175,3 +176,11 @@ async def remove_member(
         ),
     )
     await commit_changes(context.db, Change.membership(context.organization.id, user.id), *lapsed)
+
+
+async def members_listed(
+    db: AsyncSession, organization: AdmittedOrganization, *, limit: int
+) -> list[tuple[Membership, User]]:
+    """The organization's first ``limit`` members, oldest membership first."""
+    rows = await db.execute(members_of(organization).order_by(Membership.id).limit(limit))
+    return [(membership, user) for membership, user in rows.all()]

@@ -22,6 +22,7 @@ from tokenward.store.tables import OrganizationToken, User, utcnow
 __all__ = [
     "mint_organization_token",
     "organization_token_names",
+    "organization_tokens_listed",
     "organization_tokens_of",
     "revoke_organization_token",
 ]
@@ -115,3 +116,12 @@ async def revoke_organization_token(context: OrganizationContext, token_id: str)
         },
     )
     await commit_changes(context.db, Change.organization_token(token.id))
+
+
+async def organization_tokens_listed(
+    db: AsyncSession, organization: AdmittedOrganization, *, limit: int
+) -> list[tuple[OrganizationToken, User | None]]:
+    """The organization's ``limit`` newest tokens, each with who created it."""
+    query = organization_tokens_of(organization).order_by(OrganizationToken.id.desc())
+    rows = await db.execute(query.limit(limit))
+    return [(token, creator) for token, creator in rows.all()]

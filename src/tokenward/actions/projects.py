@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit
 from tokenward.auth.organization_context import OrganizationContext, ProjectContext
@@ -18,6 +20,7 @@ __all__ = [
     "create_project",
     "delete_project",
     "listing_parameters",
+    "projects_listed",
     "projects_of",
     "rename_project",
 ]
@@ -88,3 +91,11 @@ async def delete_project(context: ProjectContext) -> None:
     )
     await context.db.delete(project)
     await context.db.commit()
+
+
+async def projects_listed(
+    db: AsyncSession, organization: AdmittedOrganization, *, limit: int
+) -> Sequence[Project]:
+    """The organization's first ``limit`` projects by slug."""
+    query = projects_of(organization).order_by(Project.slug).limit(limit)
+    return (await db.scalars(query)).all()

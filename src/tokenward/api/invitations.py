@@ -9,7 +9,6 @@ from fastapi import APIRouter, Request, Response
 from pydantic import BaseModel
 
 from tokenward.actions.invitations import (
-    LinkMaker,
     invitation_status,
     pending_invitations_of,
     resend_invitation,
@@ -18,10 +17,10 @@ from tokenward.actions.invitations import (
 from tokenward.api.docs import GATED, errors
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.auth.access import MemberRead, MemberWrite
-from tokenward.http.links import link_base
+from tokenward.invitation_sending import invitation_links, wake_outbox
 from tokenward.store.tables import Invitation
 
-__all__ = ["InvitationOut", "invitation_links", "invitation_out", "wake_outbox"]
+__all__ = ["InvitationOut", "invitation_out"]
 
 router = APIRouter(prefix="/api/0/organizations/{org}/invitations", tags=["members"])
 
@@ -45,17 +44,6 @@ def invitation_out(invitation: Invitation) -> InvitationOut:
         created_at=invitation.created_at,
         expires_at=invitation.expires_at,
     )
-
-
-def invitation_links(request: Request) -> LinkMaker:
-    return LinkMaker(link_base(request), request.app.state.settings.secret_key)
-
-
-def wake_outbox(request: Request) -> None:
-    """Send the invitation now rather than at the next poll."""
-    outbox = getattr(request.app.state, "outbox", None)
-    if outbox is not None:
-        outbox.wake()
 
 
 @router.get("/", response_model=list[InvitationOut], responses=errors(400, *GATED))

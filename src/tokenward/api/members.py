@@ -16,17 +16,13 @@ from tokenward.actions.members import (
 )
 from tokenward.api.bodies import body_schema, parse_body
 from tokenward.api.docs import GATED, errors
-from tokenward.api.invitations import (
-    InvitationOut,
-    invitation_links,
-    invitation_out,
-    wake_outbox,
-)
+from tokenward.api.invitations import InvitationOut, invitation_out
 from tokenward.api.pagination import PageQuery, paginate
 from tokenward.api.presenters import member_out
 from tokenward.api.schemas import MemberOut
 from tokenward.auth.access import MemberRead, MemberWrite, organization_access
 from tokenward.auth.organization_context import OrganizationContext
+from tokenward.invitation_sending import invitation_links, wake_outbox
 from tokenward.policy import Requirement, Role, role_needed_to_manage
 from tokenward.request_bodies import MemberCreate, MemberUpdate
 from tokenward.store.tables import Membership

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -10,7 +11,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.store.admission import AdmittedOrganization, admitted_id
 from tokenward.store.tables import AuditLogEntry
 
-__all__ = ["events_held", "record_event", "select_entries"]
+__all__ = [
+    "entries_listed",
+    "events_held",
+    "record_event",
+    "select_entries",
+]
 
 
 def record_event(
@@ -53,3 +59,18 @@ async def events_held(session: AsyncSession, organization: AdmittedOrganization)
     )
     held = await session.scalars(query)
     return set(held.all())
+
+
+async def entries_listed(
+    session: AsyncSession,
+    organization: AdmittedOrganization,
+    *,
+    event: str | None,
+    before: int | None,
+    limit: int,
+) -> Sequence[AuditLogEntry]:
+    """Up to ``limit`` of the organization's entries, newest first, older than ``before``."""
+    query = select_entries(organization, event).order_by(AuditLogEntry.id.desc())
+    if before is not None:
+        query = query.where(AuditLogEntry.id < before)
+    return (await session.scalars(query.limit(limit))).all()

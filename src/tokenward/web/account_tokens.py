@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from tokenward.actions.accounts import (
     mint_personal_token,
     personal_token_names,
-    personal_tokens_of,
+    personal_tokens_listed,
     revoke_personal_token,
 )
 from tokenward.actions.token_standing import OrganizationStanding, token_standings
@@ -76,8 +76,7 @@ async def _page(
     values: dict[str, object] | None = None,
     warnings: list[OrganizationStanding] | None = None,
 ) -> HTMLResponse:
-    query = personal_tokens_of(principal.user_id).order_by(PersonalToken.id.desc())
-    tokens = (await db.scalars(query.limit(_SHOWN))).all()
+    tokens = await personal_tokens_listed(db, principal.user_id, limit=_SHOWN)
     standings = await token_standings(db, principal.user_id, tokens)
     today = dt.datetime.now(dt.UTC).date()
     shown = values or {"levels": {"org": "read", "project": "read"}, "expires_in": "30"}

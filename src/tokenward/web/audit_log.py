@@ -9,8 +9,7 @@ from fastapi.responses import HTMLResponse
 
 from tokenward.auth.access import BrowserOrgWrite
 from tokenward.auth.organization_context import OrganizationContext
-from tokenward.store.audit import events_held, select_entries
-from tokenward.store.tables import AuditLogEntry
+from tokenward.store.audit import entries_listed, events_held
 from tokenward.web.audit_words import EVENT_TITLES, describe, event_title
 from tokenward.web.layout import organization_page
 
@@ -33,10 +32,9 @@ async def audit_log(
     event: Annotated[str | None, Query(max_length=64, pattern=r"^[a-z0-9.-]*$")] = None,
 ) -> HTMLResponse:
     event = event or None  # "All events" sends an empty value
-    query = select_entries(context.admitted, event).order_by(AuditLogEntry.id.desc())
-    if before is not None:
-        query = query.where(AuditLogEntry.id < before)
-    entries = (await context.db.scalars(query.limit(PER_PAGE + 1))).all()
+    entries = await entries_listed(
+        context.db, context.admitted, event=event, before=before, limit=PER_PAGE + 1
+    )
     shown = entries[:PER_PAGE]
     return organization_page(
         request,

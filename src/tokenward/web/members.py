@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from tokenward.actions.invitations import (
     invitation_status,
     invite,
-    pending_invitations_of,
+    pending_invitations_listed,
     resend_invitation,
     revoke_invitation,
 )
@@ -17,18 +17,17 @@ from tokenward.actions.members import (
     change_role,
     find_member,
     has_account,
-    members_of,
+    members_listed,
     remove_member,
 )
 from tokenward.actions.scim_users import managed_user_ids
-from tokenward.api.invitations import invitation_links, wake_outbox
 from tokenward.auth.access import BrowserMemberRead, BrowserMemberWrite
 from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
+from tokenward.invitation_sending import invitation_links, wake_outbox
 from tokenward.policy import Role
 from tokenward.request_bodies import MemberCreate, MemberUpdate
-from tokenward.store.tables import Invitation, Membership
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     error_context,
@@ -52,13 +51,8 @@ async def _page(
     error: ApiError | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    query = members_of(context.admitted).order_by(Membership.id).limit(_SHOWN)
-    rows = (await context.db.execute(query)).all()
-    invitations = (
-        await context.db.scalars(
-            pending_invitations_of(context.admitted).order_by(Invitation.id).limit(_SHOWN)
-        )
-    ).all()
+    rows = await members_listed(context.db, context.admitted, limit=_SHOWN)
+    invitations = await pending_invitations_listed(context.db, context.admitted, limit=_SHOWN)
     managed = await managed_user_ids(context.db, context.admitted)
     return organization_page(
         request,

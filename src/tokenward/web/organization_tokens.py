@@ -11,7 +11,7 @@ from tokenward.actions.leaked_token_lists import leaked_organization_tokens
 from tokenward.actions.organization_tokens import (
     mint_organization_token,
     organization_token_names,
-    organization_tokens_of,
+    organization_tokens_listed,
     revoke_organization_token,
 )
 from tokenward.auth.access import BrowserOrgRead, BrowserOrgWrite
@@ -20,7 +20,7 @@ from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.policy import ROLE_SCOPES
 from tokenward.request_bodies import OrganizationTokenCreate
-from tokenward.store.tables import OrganizationToken, User
+from tokenward.store.tables import OrganizationToken
 from tokenward.web.account_tokens import expiry_from_date
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
@@ -55,10 +55,7 @@ async def _page(
     error: ApiError | None = None,
     values: dict[str, object] | None = None,
 ) -> HTMLResponse:
-    query = organization_tokens_of(context.admitted).order_by(OrganizationToken.id.desc())
-    rows: list[tuple[OrganizationToken, User | None]] = [
-        (token, creator) for token, creator in (await context.db.execute(query.limit(_SHOWN))).all()
-    ]
+    rows = await organization_tokens_listed(context.db, context.admitted, limit=_SHOWN)
     # A token may carry no more than its creator's role allows (the action checks it).
     grantable = ROLE_SCOPES[context.role] if context.role is not None else frozenset()
     today = dt.datetime.now(dt.UTC).date()

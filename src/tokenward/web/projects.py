@@ -5,13 +5,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from tokenward.actions.projects import create_project, projects_of
+from tokenward.actions.projects import create_project, projects_listed
 from tokenward.auth.access import BrowserProjectsRead, BrowserProjectsWrite
 from tokenward.auth.form_csrf import PostedForm
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.request_bodies import ProjectCreate
-from tokenward.store.tables import Project
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.forms import (
     error_context,
@@ -34,14 +33,13 @@ async def _page(
     error: ApiError | None = None,
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
-    query = projects_of(context.admitted).order_by(Project.slug).limit(_SHOWN)
     return organization_page(
         request,
         context,
         "organization_projects.html",
         "projects",
         {
-            "projects": (await context.db.scalars(query)).all(),
+            "projects": await projects_listed(context.db, context.admitted, limit=_SHOWN),
             "can_create": "project:write" in context.scopes,
             **error_context(error),
             "values": values or {},
