@@ -417,8 +417,9 @@ class AccessMachine(RuleBasedStateMachine):
         del organization.roles[user]
         del organization.member_ids[user]
         self.removed.add((user, organization.slug))
-        # Their tokens' SSO authorizations lapse; the session's SSO sign-in is the session's.
+        # Their tokens' SSO authorizations lapse, and so does their session's SSO sign-in.
         organization.sso_authorized -= {t.label for t in self.tokens if t.user == user}
+        organization.sso_signed_in.discard(user)
 
     @rule(data=st.data(), role=st.sampled_from(ROLES))
     def change_role(self, data: st.DataObject, role: str) -> None:
@@ -629,8 +630,9 @@ class AccessMachine(RuleBasedStateMachine):
             assert response.status_code == 404, response.text
             return
         assert response.status_code == (204 if client is None else 200), response.text
-        if client != organization.sso_client:
+        if client != organization.sso_client:  # every session signs in through it again
             organization.sso_authorized.clear()
+            organization.sso_signed_in.clear()
         organization.sso_client, organization.auto_provision = client, auto_provision
 
     @rule(data=st.data(), on=st.booleans())

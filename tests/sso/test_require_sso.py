@@ -213,6 +213,8 @@ def test_personal_tokens_need_an_sso_authorization(
     assert token.get(f"/api/0/organizations/{slug}/").status_code == 200
     configure(sso_org.owner_sso, slug, provider.issuer, client_id="tokenward-rotated")
     assert_error(token.get(f"/api/0/organizations/{slug}/"), 403, "personal-token-sso-unauthorized")
+    # The owner's own session signs in through the new client too before acting again.
+    assert sign_in(sso_org.owner_sso, provider, slug, sso_org.owner_subject).status_code == 303
     edits = _events(sso_org.owner_sso, slug, "sso.edit")
     assert edits[0]["data"]["authorizations_lapsed"] == 1
     assert edits[0]["data"]["changes"]["client_secret"] == {"changed": True}
@@ -228,3 +230,32 @@ def test_personal_tokens_need_an_sso_authorization(
         404,
         "not-found",
     )
+
+
+def test_a_session_signs_in_through_sso_again_after_leaving_or_a_new_client(
+    world: World, provider: IdentityProvider, sso_org: SsoOrganization
+) -> None:
+    slug = sso_org.slug
+    member = world.member(sso_org.owner, slug)
+    assert _settings(sso_org.owner_sso, slug, require_sso=True).status_code == 200
+    subject = provider.person(member.account.email)
+    assert sign_in(member.session, provider, slug, subject).status_code == 303
+    assert member.session.get(f"/api/0/organizations/{slug}/").status_code == 200
+
+    # Removed and added back: the membership is new, and so must be its SSO sign-in.
+    removed = sso_org.owner_sso.delete(f"/api/0/organizations/{slug}/members/{member.member_id}/")
+    assert removed.status_code == 204, removed.text
+    world.add_member(sso_org.owner_sso, slug, member.account, "member")
+    assert_error(member.session.get(f"/api/0/organizations/{slug}/"), 401, "sso-required")
+    assert sign_in(member.session, provider, slug, subject).status_code == 303
+    assert member.session.get(f"/api/0/organizations/{slug}/").status_code == 200
+
+    # A new client at the provider: every session signs in through it again, owners included.
+    configure(sso_org.owner_sso, slug, provider.issuer, client_id="tokenward-another-" + slug)
+    assert_error(member.session.get(f"/api/0/organizations/{slug}/"), 401, "sso-required")
+    owner_subject = sso_org.owner_subject
+    assert_error(
+        sso_org.owner_sso.get(f"/api/0/organizations/{slug}/members/"), 401, "sso-required"
+    )
+    assert sign_in(sso_org.owner_sso, provider, slug, owner_subject).status_code == 303
+    assert sso_org.owner_sso.get(f"/api/0/organizations/{slug}/members/").status_code == 200

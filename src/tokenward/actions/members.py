@@ -8,7 +8,7 @@ from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.actions.audit import audit
-from tokenward.actions.sso_configuration import lapse_for_member
+from tokenward.actions.sso_configuration import end_session_sign_ins, lapse_for_member
 from tokenward.auth.changes import Change
 from tokenward.auth.coherence import commit_changes
 from tokenward.auth.organization_context import OrganizationContext
@@ -161,6 +161,7 @@ async def remove_member(
     if role is Role.OWNER and await _owner_count(context.db, context.organization.id) <= 1:
         raise ApiError.conflict("The last owner cannot be removed; make someone else owner first.")
     lapsed = await lapse_for_member(context.db, membership.id)
+    lapsed += await end_session_sign_ins(context.db, context.organization.id, user.id)
     await context.db.delete(membership)
     audit(
         context,

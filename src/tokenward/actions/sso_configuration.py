@@ -16,12 +16,19 @@ from tokenward.auth.coherence import commit_changes
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.oidc.provider import ProviderUnreachable, fetch_metadata, issuer_problem
-from tokenward.store.tables import SsoConfiguration, SsoTokenAuthorization, utcnow
+from tokenward.store.tables import (
+    LoginSession,
+    SsoConfiguration,
+    SsoSessionSignIn,
+    SsoTokenAuthorization,
+    utcnow,
+)
 
 __all__ = [
     "ConfigurationInput",
     "configuration_of",
     "domains_of",
+    "end_session_sign_ins",
     "lapse_authorizations",
     "lapse_for_member",
     "remove_configuration",
@@ -76,6 +83,23 @@ async def lapse_for_member(db: AsyncSession, membership_id: int) -> list[Change]
     return [Change.personal_token(token_id) for token_id in lapsed.all()]
 
 
+async def end_session_sign_ins(
+    db: AsyncSession, organization_id: int, user_id: int | None = None
+) -> list[Change]:
+    """Forget that sessions (all, or one person's) signed in through the organization's
+    provider: after a new provider or client, or once the person leaves, a session must sign
+    in through SSO again. The changes make every process forget it too."""
+    statement = delete(SsoSessionSignIn).where(SsoSessionSignIn.organization_id == organization_id)
+    if user_id is not None:
+        statement = statement.where(
+            SsoSessionSignIn.login_session_id.in_(
+                select(LoginSession.id).where(LoginSession.user_id == user_id)
+            )
+        )
+    ended = await db.scalars(statement.returning(SsoSessionSignIn.login_session_id))
+    return [Change.session(login_id) for login_id in ended.all()]
+
+
 async def save_configuration(
     context: OrganizationContext, given: ConfigurationInput
 ) -> SsoConfiguration:
@@ -102,6 +126,7 @@ async def save_configuration(
     now = utcnow()
     changes: dict[str, Any] = {}
     lapsed: list[Change] = []
+    signed_out: list[Change] = []
     if current is None:
         assert given.client_secret is not None
         current = SsoConfiguration(
@@ -145,6 +170,7 @@ async def save_configuration(
             current.client_secret = given.client_secret
         if "issuer" in changes or "client_id" in changes:
             lapsed = await lapse_authorizations(db, organization.id)
+            signed_out = await end_session_sign_ins(db, organization.id)
         current.updated_at = now
         data = {"changes": changes}
         if lapsed:
@@ -152,7 +178,7 @@ async def save_configuration(
     if event == "sso.enable" or changes:
         audit(context, event, data)
     try:
-        await commit_changes(db, *lapsed)
+        await commit_changes(db, *lapsed, *signed_out)
     except IntegrityError:
         # Two saves at once; the error's parameters would hold the secret, so it is not raised.
         await db.rollback()
@@ -170,6 +196,7 @@ async def remove_configuration(context: OrganizationContext) -> None:
     if current is None:
         raise ApiError.not_found()
     lapsed = await lapse_authorizations(db, organization.id)
+    lapsed += await end_session_sign_ins(db, organization.id)
     await db.delete(current)
     audit(context, "sso.disable", {"issuer": current.issuer, "client_id": current.client_id})
     await commit_changes(db, *lapsed)
