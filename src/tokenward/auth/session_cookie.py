@@ -6,6 +6,7 @@ from fastapi import Request, Response
 
 from tokenward.auth.sessions import COOKIE_NAME, SessionCookies
 from tokenward.config import Settings
+from tokenward.http.signed_cookies import cookie_is_secure
 
 __all__ = ["clear_session_cookie", "set_session_cookie"]
 
@@ -20,16 +21,15 @@ def set_session_cookie(request: Request, response: Response, key: str) -> None:
         path="/",
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure or request.url.scheme == "https",
+        secure=cookie_is_secure(request),
     )
 
 
 def clear_session_cookie(request: Request, response: Response) -> None:
-    settings: Settings = request.app.state.settings
     response.delete_cookie(
         COOKIE_NAME,
         path="/",
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure or request.url.scheme == "https",
+        secure=cookie_is_secure(request),
     )

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
 
 from tokenward.errors import ApiError
+from tokenward.http.signed_cookies import cookie_is_secure
 from tokenward.request_bodies import invalid_request, validation_errors
 
 __all__ = [
@@ -134,7 +135,7 @@ def set_login_nonce(request: Request, response: Response, nonce: str) -> None:
         path="/login/",
         httponly=True,
         samesite="strict",
-        secure=request.app.state.settings.cookie_secure or request.url.scheme == "https",
+        secure=cookie_is_secure(request),
     )
 
 

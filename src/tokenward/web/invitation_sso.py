@@ -13,13 +13,13 @@ from urllib.parse import quote
 
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from tokenward.actions.invitations import InvitationUnusable, find_usable_invitation
 from tokenward.actions.signed_in_invitations import join_signed_in
 from tokenward.auth.access import public
 from tokenward.auth.caller import client_ip
 from tokenward.auth.database import Database
+from tokenward.http.signed_cookies import read_signed_cookie, set_signed_cookie
 from tokenward.sso_urls import ACCEPT_INVITATION_PATH
 from tokenward.web.flash import redirect_with_flash
 from tokenward.web.invitations import unusable_page
@@ -39,27 +39,12 @@ INVITATION_COOKIE_SALT = "tokenward.invitation-sso"
 _MAX_AGE_SECONDS = 15 * 60
 
 
-def _serializer(request: Request) -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(
-        request.app.state.settings.secret_key, salt=INVITATION_COOKIE_SALT
-    )
-
-
-def _secure(request: Request) -> bool:
-    return bool(request.app.state.settings.cookie_secure or request.url.scheme == "https")
-
-
 def invitation_in_cookie(request: Request) -> str | None:
     """The invitation key this browser holds, or None when it holds none, or a tampered or
     expired one."""
-    raw = request.cookies.get(INVITATION_COOKIE)
-    if not raw or len(raw) > 500:
-        return None
-    try:
-        key = _serializer(request).loads(raw, max_age=_MAX_AGE_SECONDS)
-    except BadSignature:  # also SignatureExpired
-        return None
-    return key if isinstance(key, str) else None
+    return read_signed_cookie(
+        request, INVITATION_COOKIE, salt=INVITATION_COOKIE_SALT, max_age=_MAX_AGE_SECONDS
+    )
 
 
 def forget_invitation(response: Response) -> None:
@@ -105,13 +90,12 @@ async def continue_with_sso(request: Request, key: str, db: Database) -> Respons
     target = f"/auth/login/{quote(slug)}/?next=" + quote(ACCEPT_INVITATION_PATH, safe="/")
     response = RedirectResponse(target, status_code=303)
     response.headers["Cache-Control"] = "no-store"
-    response.set_cookie(
+    set_signed_cookie(
+        request,
+        response,
         INVITATION_COOKIE,
-        _serializer(request).dumps(key),
+        key,
+        salt=INVITATION_COOKIE_SALT,
         max_age=_MAX_AGE_SECONDS,
-        path="/",
-        httponly=True,
-        samesite="lax",
-        secure=_secure(request),
     )
     return response

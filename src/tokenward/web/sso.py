@@ -23,6 +23,7 @@ from tokenward.auth.access import public
 from tokenward.auth.caller import client_ip
 from tokenward.auth.session_cookie import set_session_cookie
 from tokenward.config import Settings
+from tokenward.http.signed_cookies import cookie_is_secure
 from tokenward.sso_urls import ACCEPT_INVITATION_PATH, CALLBACK_PATH, redirect_uri
 from tokenward.store.ids import parse_id
 from tokenward.store.tables import SLUG_PATTERN
@@ -57,11 +58,6 @@ def _failure_page(request: Request, failure: SignInFailed) -> HTMLResponse:
         {"status": failure.status, "title": title, "message": failure.message, "code": "sso"},
         status_code=failure.status,
     )
-
-
-def _secure(request: Request) -> bool:
-    settings: Settings = request.app.state.settings
-    return settings.cookie_secure or request.url.scheme == "https"
 
 
 @router.get("/auth/login/{org}/", dependencies=[public()], response_model=None)
@@ -102,7 +98,7 @@ async def begin(
         path=CALLBACK_PATH,
         httponly=True,
         samesite="lax",
-        secure=_secure(request),
+        secure=cookie_is_secure(request),
     )
     return response
 
