@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import logging
+import re
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -253,3 +255,43 @@ def test_access_log_lines_never_show_an_invitation_key() -> None:
     assert RedactLinkKeys().filter(record)
     assert "SeCrEtKeY123" not in record.getMessage()
     assert "/accept-invite/…/?x=1" in record.getMessage()
+
+
+def test_one_link_accepted_many_times_at_once_makes_one_account_and_one_membership(
+    people: World, people_mailbox: Mailbox
+) -> None:
+    owner = people.session()
+    slug, later = people.organization(owner), people.organization(owner)
+    email, _ = _invite(owner, slug)
+    invited_too = owner.post(
+        f"/api/0/organizations/{later}/members/", json={"email": email, "role": "member"}
+    )
+    assert invited_too.status_code == 201, invited_too.text
+    path, later_path = accept_links(people_mailbox, email, count=2)
+
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        answers = list(pool.map(lambda _: _accept(people, path)[1], range(12)))
+    statuses = sorted(answer.status_code for answer in answers)
+    assert statuses.count(303) == 1, statuses
+    assert set(statuses) <= {303, 409, 410}, statuses
+    members = owner.get(f"/api/0/organizations/{slug}/members/").json()
+    assert sorted(m["role"] for m in members) == ["member", "owner"]
+    assert [e["event"] for e in _events(owner, slug)].count("member.accept-invite") == 1
+
+    # Signed in with the invited email, one click joins the other; many clicks at once, once.
+    browser = people.client()
+    signed_in = browser.post("/api/0/auth/login/", json={"email": email, "password": NEW_PASSWORD})
+    assert signed_in.status_code == 200, signed_in.text
+    page = browser.get(later_path)
+    csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+    assert csrf is not None, page.text
+    join = later_path + "join/"
+    with ThreadPoolExecutor(max_workers=12) as pool:
+        joins = list(
+            pool.map(lambda _: browser.post(join, data={"csrf_token": csrf[1]}), range(12))
+        )
+    statuses = sorted(answer.status_code for answer in joins)
+    assert statuses.count(303) == 1, statuses
+    assert set(statuses) <= {303, 409, 410}, statuses
+    members = owner.get(f"/api/0/organizations/{later}/members/").json()
+    assert sorted(m["role"] for m in members) == ["member", "owner"]

@@ -239,9 +239,14 @@ def refuse_without_sso(organization: Organization) -> None:
 async def lock_usable(
     db: AsyncSession, invitation_id: int, organization_id: int
 ) -> tuple[Invitation, Organization]:
-    """A fresh, locked read: two tabs accepting the same link let exactly one through."""
+    """A fresh, locked read: two tabs accepting the same link let exactly one through. Fresh
+    even when the caller read the invitation earlier in this session: the ORM would otherwise
+    hand back that earlier, unlocked state."""
     locked = await db.scalar(
-        select(Invitation).where(Invitation.id == invitation_id).with_for_update()
+        select(Invitation)
+        .where(Invitation.id == invitation_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
     )
     if locked is None or invitation_status(locked) != "invited":
         raise InvitationUnusable(invitation_status(locked) if locked is not None else "unknown")
