@@ -11,7 +11,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 
 from tokenward import __version__
-from tokenward.api import api_router
+from tokenward.api import API_ROUTERS
 from tokenward.api.docs import document_common_answers
 from tokenward.api.error_handlers import install_error_handlers
 from tokenward.api.metrics import router as metrics_router
@@ -32,6 +32,7 @@ from tokenward.http.before_response import BeforeResponseMiddleware
 from tokenward.http.body_limit import BodyLimitMiddleware
 from tokenward.http.log_redaction import install_log_redaction
 from tokenward.http.report_only import ReportOnlyMiddleware
+from tokenward.http.route_table import include_flat, install_route_index
 from tokenward.http.security_headers import SecurityHeadersMiddleware
 from tokenward.metrics import Metrics
 from tokenward.notices.sender import OutboxSender, SmtpSettings
@@ -41,7 +42,7 @@ from tokenward.store.engine import Store
 from tokenward.store.health import StoreHealth
 from tokenward.web import install_web
 
-__all__ = ["api_router", "create_app"]
+__all__ = ["API_ROUTERS", "create_app"]
 
 
 def _openapi(app: FastAPI) -> dict[str, Any]:
@@ -127,10 +128,11 @@ def create_app(settings: Settings) -> FastAPI:
         ScannerKeys(Path(settings.secret_scanning_keys)) if settings.secret_scanning_keys else None
     )
     install_error_handlers(app)
-    app.include_router(api_router)
-    app.include_router(metrics_router)
+    for router in (*API_ROUTERS, metrics_router):
+        include_flat(app, router)
     gateway = install_gateway(app, settings.gateway_routes, store)
     install_web(app)  # pages, static files, HTML error pages for non-API paths
+    install_route_index(app)
     # Added last runs first: headers and the body limits wrap everything (the body is read in
     # full before anything touches the store), authentication after.
     app.add_middleware(BeforeResponseMiddleware)

@@ -19,23 +19,25 @@ from tokenward.api import (
     users,
 )
 
-__all__ = ["api_router"]
+__all__ = ["API_ROUTERS"]
 
-api_router = APIRouter()
-for module in (
-    health,
-    auth,
-    users,
-    two_factor,
-    organizations,
-    members,
-    organization_tokens,
-    personal_token_access,
-    projects,
-    audit_logs,
-    leaked_tokens,
-    invitations,
-    scim,
-    sso,
-):
-    api_router.include_router(module.router)
+# In matching order; the application adds their routes to its own list (http/route_table).
+API_ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (
+        health,
+        auth,
+        users,
+        two_factor,
+        organizations,
+        members,
+        organization_tokens,
+        personal_token_access,
+        projects,
+        audit_logs,
+        leaked_tokens,
+        invitations,
+        scim,
+        sso,
+    )
+)

@@ -15,6 +15,7 @@ from tokenward.errors import ApiError
 from tokenward.gateway.check import Gateway
 from tokenward.gateway.original import FORWARD_AUTH_PREFIX, original_request
 from tokenward.gateway.route_file import load_routes
+from tokenward.http.route_table import include_flat
 from tokenward.store.engine import Store
 
 __all__ = ["install_gateway", "refusal"]
@@ -62,7 +63,7 @@ async def forward_auth(request: Request) -> Response:
 def install_gateway(app: FastAPI, routes_file: str | None, store: Store) -> Gateway | None:
     """Adds ``/forward-auth`` (always, so the route inventory sees it); loads the route file when
     one is configured, raising ``RouteFileError`` with every mistake and its line."""
-    app.include_router(router)
+    include_flat(app, router)
     gateway = Gateway(load_routes(routes_file), store) if routes_file else None
     setattr(app.state, GATEWAY_KEY, gateway)
     return gateway

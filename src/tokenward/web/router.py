@@ -21,23 +21,24 @@ from tokenward.web import (
     sso,
 )
 
-__all__ = ["page_router"]
+__all__ = ["PAGE_ROUTERS"]
 
-page_router = APIRouter(include_in_schema=False)
-for module in (
-    sign_in,
-    account_tokens,
-    account_security,
-    organizations,
-    security,
-    organization_sso,
-    personal_token_inventory,
-    members,
-    organization_tokens,
-    projects,
-    audit_log,
-    invitation_sso,
-    invitations,
-    sso,
-):
-    page_router.include_router(module.router)
+PAGE_ROUTERS: tuple[APIRouter, ...] = tuple(
+    module.router
+    for module in (
+        sign_in,
+        account_tokens,
+        account_security,
+        organizations,
+        security,
+        organization_sso,
+        personal_token_inventory,
+        members,
+        organization_tokens,
+        projects,
+        audit_log,
+        invitation_sso,
+        invitations,
+        sso,
+    )
+)

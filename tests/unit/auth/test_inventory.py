@@ -140,10 +140,7 @@ def test_create_app_refuses_an_undeclared_route(monkeypatch: pytest.MonkeyPatch)
     async def secrets(org: str) -> str:
         return org
 
-    patched = APIRouter()
-    patched.include_router(app_module.api_router)
-    patched.include_router(sneaky)
-    monkeypatch.setattr(app_module, "api_router", patched)
+    monkeypatch.setattr(app_module, "API_ROUTERS", (*app_module.API_ROUTERS, sneaky))
     settings = Settings(database_url="sqlite+aiosqlite:///unused.db", secret_key="-")
     with pytest.raises(RuntimeError, match=re.escape("/api/0/organizations/{org}/secrets/")):
         app_module.create_app(settings)
