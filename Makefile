@@ -53,6 +53,7 @@ check: $(VENV)/.installed-test lint
 		-m "not browser and not postgres and not proxy and not slow"
 
 bench: $(VENV)/.installed-test services
+	scripts/ensure-wrk
 	$(BIN)/python -m bench
 
 clean:

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from bench.environment import ADMIN_URL, serve, temporary_database, temporary_sqlite
 from bench.figures import GATED, Figure
-from bench.load import rate
+from bench.load import WRK, rate
 from bench.peer import PeerServer, ensure_peer, peer_database, seed_peer, serve_peer
 from bench.seed import Owner, owner_with_token
 
@@ -88,5 +88,6 @@ def end_to_end(secret: str, *, seconds: float, rounds: int = 2, with_peer: bool 
         ]
         ratios.append(f"{backend} {ratio:.2f}x")
     rows.append(("endpoint", f"GET /api/0/organizations/{{org}}/projects/ ({PROJECTS} projects)"))
+    rows.append(("load", "wrk, 1 thread, 16 connections" if WRK else "Python client (no wrk)"))
     compared = ", ".join(ratios) if with_peer else "not measured against"
     return Figure("end-to-end", f"{compared} Django + DRF (goal >= {GOAL:g}x on each)", rows)

@@ -11,7 +11,7 @@ import time
 
 import httpx
 
-__all__ = ["rate", "throughput"]
+__all__ = ["WRK", "rate", "throughput"]
 
 WRK = shutil.which("wrk")
 
