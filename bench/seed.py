@@ -68,6 +68,9 @@ class Population:
     samples: list[tuple[str, str]]  # (token, slug of an organization its user owns)
 
 
+_EVERY = 50  # one token in this many is cut off somewhere, one authorized through SSO
+
+
 def _digests(count: int) -> Iterator[str]:
     for _ in range(count):
         yield os.urandom(32).hex()
@@ -134,7 +137,34 @@ async def _copy(
                 for i in range(tokens)
             ),
         )
-        await connection.execute("ANALYZE")
+        # Some tokens cut off from the organization they are a member of, some authorized through
+        # SSO in the one their user owns (the samples' own decisions stay allowed): the lookups'
+        # joins read real indexes, not empty tables.
+        await connection.copy_records_to_table(
+            "personal_token_revocations",
+            columns=["id", "organization_id", "token_id", "created_at"],
+            records=(
+                (base + i + 1, base + (i % users + 1) % organizations + 1, base + i + 1, now)
+                for i in range(0, tokens, _EVERY)
+            ),
+        )
+        await connection.copy_records_to_table(
+            "sso_token_authorizations",
+            columns=["id", "organization_id", "token_id", "membership_id", "authorized_at"],
+            records=(
+                (
+                    base + i + 1,
+                    base + i % organizations + 1,
+                    base + i + 1,
+                    base + 2 * (i % users) + 1,
+                    now,
+                )
+                for i in range(_EVERY // 2, tokens, _EVERY)
+            ),
+        )
+        # As a table in service: statistics, and hint bits and visibility map set (otherwise the
+        # first read of each freshly copied page writes them, during the measurement).
+        await connection.execute("VACUUM ANALYZE")
     finally:
         await connection.close()
     sample_list = [

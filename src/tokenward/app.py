@@ -121,7 +121,7 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.caches = caches
     app.state.coherence = coherence
     app.state.usage = usage
-    app.state.cached_organizations = CachedOrganizations(caches)
+    app.state.cached_organizations = CachedOrganizations(caches, store)
     app.state.decision_recorder = DecisionRecorder(metrics, usage)
     app.state.outbox = outbox
     app.state.scanner_keys = (

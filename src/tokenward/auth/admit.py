@@ -68,6 +68,11 @@ def _role(stored: str | None) -> Role | None:
     return Role(stored) if stored is not None else None
 
 
+def _personal_token(principal: Principal) -> int | None:
+    """The token whose cut-off from the organization is read along with it, on a cache miss."""
+    return principal.token_id if principal.kind is CredentialKind.PERSONAL_TOKEN else None
+
+
 async def _admit(
     request: Request,
     db: AsyncSession,
@@ -137,7 +142,11 @@ async def admit_to_organization(
     principal = require_principal(request)
     user_id = principal.user.id if principal.user is not None else None
     organization, stored_role = await _organizations(request).organization_with_role(
-        db, slug, user_id, fresh=request.method in _CHANGING_METHODS
+        db,
+        slug,
+        user_id,
+        fresh=request.method in _CHANGING_METHODS,
+        token_id=_personal_token(principal),
     )
     found, admitted, role, scopes = await _admit(
         request, db, requirement, refine, principal, organization, stored_role
@@ -158,7 +167,11 @@ async def admit_to_project(
     organization, stored_role = None, None
     if project is not None:
         organization, stored_role = await _organizations(request).organization_by_id_with_role(
-            db, project.organization_id, user_id, fresh=request.method in _CHANGING_METHODS
+            db,
+            project.organization_id,
+            user_id,
+            fresh=request.method in _CHANGING_METHODS,
+            token_id=_personal_token(principal),
         )
     found, admitted, role, scopes = await _admit(
         request, db, requirement, None, principal, organization, stored_role
@@ -174,7 +187,7 @@ async def admit_named(
     the proxy's original request names it). Served from the caches, as the API's reads are."""
     user_id = principal.user.id if principal.user is not None else None
     organization, stored_role = await _organizations(request).organization_with_role(
-        db, slug, user_id
+        db, slug, user_id, token_id=_personal_token(principal)
     )
     found, admitted, role, scopes = await _admit(
         request, db, requirement, None, principal, organization, stored_role

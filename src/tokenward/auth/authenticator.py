@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from functools import partial
 
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -21,7 +22,6 @@ from tokenward.store.principals import (
     find_organization_token,
     find_personal_token,
 )
-from tokenward.store.sso import sso_organizations_of_session, sso_organizations_of_token
 from tokenward.store.tables import utcnow
 
 __all__ = ["UNSAFE_METHODS", "Authenticator", "unavailable"]
@@ -120,11 +120,9 @@ class Authenticator:
         return Authentication(principal)
 
     async def _personal(self, parsed: credentials.ParsedToken) -> CachedPrincipal | Authentication:
-        async with self.store.lookup() as session:
-            token = await find_personal_token(session, parsed.digest)
-            if token is None or token.revoked_at is not None:
-                return _invalid("The token is unknown or has been revoked.")
-            sso_organizations = await sso_organizations_of_token(session, token.id)
+        token = await self.store.read(partial(find_personal_token, digest=parsed.digest))
+        if token is None or token.revoked_at is not None:
+            return _invalid("The token is unknown or has been revoked.")
         principal = Principal(
             Credential(
                 CredentialKind.PERSONAL_TOKEN,
@@ -133,7 +131,7 @@ class Authenticator:
                 created_at=token.created_at,
                 expires_at=token.expires_at,
                 two_factor=token.has_two_factor,
-                sso_organizations=sso_organizations,
+                sso_organizations=token.sso_organizations,
             ),
             user=UserIdentity(token.user_id, token.email, token.user_name, token.is_superuser),
             token_id=token.id,
@@ -145,8 +143,7 @@ class Authenticator:
     async def _organization(
         self, parsed: credentials.ParsedToken
     ) -> CachedPrincipal | Authentication:
-        async with self.store.lookup() as session:
-            token = await find_organization_token(session, parsed.digest)
+        token = await self.store.read(partial(find_organization_token, digest=parsed.digest))
         if token is None or token.revoked_at is not None:
             return _invalid("The token is unknown or has been revoked.")
         principal = Principal(
@@ -170,20 +167,17 @@ class Authenticator:
         if cached is not None:
             return cached
         generation = self.caches.generation if self.caches is not None else 0
-        async with self.store.lookup() as session:
-            found = await find_login_session(session, key_hash)
-            if found is None:
-                return None
-            login, user = found
-            sso_organizations = await sso_organizations_of_session(session, login.id)
+        login = await self.store.read(partial(find_login_session, key_hash=key_hash))
+        if login is None:
+            return None
         cached = CachedPrincipal(
             Principal(
                 Credential(
                     CredentialKind.SESSION,
-                    two_factor=login.two_factor and user.has_two_factor,
-                    sso_organizations=sso_organizations,
+                    two_factor=login.two_factor and login.has_two_factor,
+                    sso_organizations=login.sso_organizations,
                 ),
-                user=UserIdentity(user.id, user.email, user.name, user.is_superuser),
+                user=UserIdentity(login.user_id, login.email, login.user_name, login.is_superuser),
                 session_key_hash=login.key_hash,
                 csrf_token=self.cookies.csrf_token(key),
             ),

@@ -25,7 +25,7 @@ from tokenward.store.tables import Organization
 __all__ = ["CachedPrincipal", "GateCaches", "OrganizationSnapshot"]
 
 RecordKey = tuple[ChangeKind, int]
-_ORGANIZATION_COLUMNS = tuple(sa_inspect(Organization).column_attrs)
+_COLUMNS = tuple(sa_inspect(Organization).column_attrs)
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,11 +42,14 @@ class OrganizationSnapshot:
 
     @classmethod
     def of(cls, organization: Organization) -> OrganizationSnapshot:
-        columns = tuple(
-            (attribute.key, getattr(organization, attribute.key))
-            for attribute in _ORGANIZATION_COLUMNS
+        return cls.of_columns(
+            {attribute.key: getattr(organization, attribute.key) for attribute in _COLUMNS}
         )
-        return cls(organization.id, organization.slug, columns)
+
+    @classmethod
+    def of_columns(cls, columns: dict[str, Any]) -> OrganizationSnapshot:
+        """From a row read as columns, keyed by attribute name."""
+        return cls(columns["id"], columns["slug"], tuple(columns.items()))
 
     def model(self) -> Organization:
         """A fresh transient row per request, so no handler can alter the cached one."""

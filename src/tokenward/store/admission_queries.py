@@ -1,11 +1,19 @@
 """The queries admission runs: an organization (by slug, or via an object in it) with the
-caller's membership role there. Outsiders get the organization with no role."""
+caller's membership role there. Outsiders get the organization with no role.
+
+Reads (safe methods) take the organization as columns, with the role and whether the caller's
+personal token is cut off there, in one statement on a ``Connection`` (see ``CachedOrganizations``
+for where it runs). Requests that change something load the ORM row in their session instead:
+their handler may modify it.
+"""
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import Select, and_, select
+from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.store.tables import (
@@ -19,12 +27,107 @@ from tokenward.store.tables import (
 _SLUG = re.compile(SLUG_PATTERN)
 
 __all__ = [
+    "OrganizationRead",
     "find_organization_by_id_with_role",
     "find_organization_with_role",
     "find_project",
-    "find_role",
-    "is_revoked_here",
+    "read_membership",
+    "read_organization",
+    "read_revoked",
 ]
+
+# Every column of the row, not a chosen few: a setting added to the table reaches the decision
+# (and the caches) without anyone remembering to add it here.
+_COLUMNS = tuple(attribute.key for attribute in inspect(Organization).column_attrs)
+_NOBODY = -1  # no user, no token: matches no row
+
+# Bound parameters, so the SQL text is one per statement and its prepared form is reused.
+_MEMBERSHIP = and_(
+    Membership.organization_id == Organization.id, Membership.user_id == bindparam("user_id")
+)
+_REVOCATION = and_(
+    PersonalTokenRevocation.organization_id == Organization.id,
+    PersonalTokenRevocation.token_id == bindparam("token_id"),
+)
+
+
+def _standing(*columns: Any) -> Select[Any]:
+    return (
+        select(*columns, Membership.role, PersonalTokenRevocation.id)
+        .select_from(Organization)
+        .outerjoin(Membership, _MEMBERSHIP)
+        .outerjoin(PersonalTokenRevocation, _REVOCATION)
+    )
+
+
+def _organization(where: ColumnElement[bool]) -> Select[Any]:
+    return _standing(*(getattr(Organization, key) for key in _COLUMNS)).where(where)
+
+
+_BY_SLUG = _organization(Organization.slug == bindparam("slug"))
+_BY_ID = _organization(Organization.id == bindparam("organization_id"))
+_STANDING = _standing().where(Organization.id == bindparam("organization_id"))
+_REVOKED = select(PersonalTokenRevocation.id).where(
+    PersonalTokenRevocation.organization_id == bindparam("organization_id"),
+    PersonalTokenRevocation.token_id == bindparam("token_id"),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class OrganizationRead:
+    """An organization's columns by attribute name (None: no such organization), the user's
+    role there (None: not a member) and whether the token asked about is cut off there."""
+
+    columns: dict[str, Any] | None
+    role: str | None = None
+    revoked: bool = False
+
+
+def _parameters(user_id: int | None, token_id: int | None) -> dict[str, int]:
+    return {
+        "user_id": _NOBODY if user_id is None else user_id,
+        "token_id": _NOBODY if token_id is None else token_id,
+    }
+
+
+def read_organization(
+    connection: Connection,
+    *,
+    slug: str | None = None,
+    organization_id: int | None = None,
+    user_id: int | None,
+    token_id: int | None,
+) -> OrganizationRead:
+    """The organization named by slug or id, with the user's role and the personal token's
+    cut-off there: one statement."""
+    parameters: dict[str, Any] = _parameters(user_id, token_id)
+    if slug is not None:
+        if not _SLUG.fullmatch(slug):
+            return OrganizationRead(None)  # cannot exist (and a NUL would not reach PostgreSQL)
+        query, parameters["slug"] = _BY_SLUG, slug
+    else:
+        query, parameters["organization_id"] = _BY_ID, organization_id
+    row = connection.execute(query, parameters).first()
+    if row is None:
+        return OrganizationRead(None)
+    *columns, role, revocation = row
+    return OrganizationRead(dict(zip(_COLUMNS, columns, strict=True)), role, revocation is not None)
+
+
+def read_membership(
+    connection: Connection, *, organization_id: int, user_id: int, token_id: int | None
+) -> tuple[str | None, bool]:
+    """The user's role in the organization (None for a non-member) and whether the personal
+    token is cut off there: one statement."""
+    parameters = {"organization_id": organization_id, **_parameters(user_id, token_id)}
+    row = connection.execute(_STANDING, parameters).first()
+    return (row[0], row[1] is not None) if row is not None else (None, False)
+
+
+def read_revoked(connection: Connection, *, organization_id: int, token_id: int) -> bool:
+    """Whether an owner or manager cut this personal token off from the organization."""
+    parameters = {"organization_id": organization_id, "token_id": token_id}
+    return connection.execute(_REVOKED, parameters).first() is not None
 
 
 def _with_role(user_id: int | None) -> Select[Organization, str | None]:
@@ -52,25 +155,5 @@ async def find_organization_by_id_with_role(
     return (row[0], row[1]) if row else None
 
 
-async def find_role(session: AsyncSession, organization_id: int, user_id: int) -> str | None:
-    """The user's role in the organization, or None for a non-member."""
-    return await session.scalar(
-        select(Membership.role).where(
-            Membership.organization_id == organization_id, Membership.user_id == user_id
-        )
-    )
-
-
 async def find_project(session: AsyncSession, project_id: int) -> Project | None:
     return await session.get(Project, project_id)
-
-
-async def is_revoked_here(session: AsyncSession, organization_id: int, token_id: int) -> bool:
-    """Whether an owner or manager cut this personal token off from the organization."""
-    found = await session.scalar(
-        select(PersonalTokenRevocation.id).where(
-            PersonalTokenRevocation.organization_id == organization_id,
-            PersonalTokenRevocation.token_id == token_id,
-        )
-    )
-    return found is not None

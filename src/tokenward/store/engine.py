@@ -5,10 +5,11 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from sqlalchemy import Connection, event, text
+from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.util import greenlet_spawn
 
 from tokenward.store.sqlite_driver import one_crossing_dbapi
 
@@ -25,6 +27,8 @@ log = logging.getLogger("tokenward.store")
 
 SQLITE_BUSY_TIMEOUT_MS = 10_000
 SQLITE_POOL_SIZE = 8
+
+T = TypeVar("T")
 
 
 def _configure_sqlite(dbapi_connection: Any, _record: Any) -> None:
@@ -135,12 +139,22 @@ class Store:
             if database_url.startswith("sqlite")
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
-        self._lookups = async_sessionmaker(reader, expire_on_commit=False)
+        self._reader: Engine = reader.sync_engine
 
-    def lookup(self) -> AsyncSession:
-        """A session for a credential lookup: one read statement. On PostgreSQL it runs in
-        autocommit, as one statement needs no BEGIN and ROLLBACK round trips around it."""
-        return self._lookups()
+    async def read(self, query: Callable[[Connection], T]) -> T:
+        """Run ``query``'s reads on a connection of the pool, outside any session.
+
+        For the lookups of the request path: checkout, statements and checkin happen in one hop
+        to the driver's side (an ``AsyncConnection`` makes three, a session more). On PostgreSQL
+        the connection is in autocommit: each statement is its own snapshot, with no BEGIN and
+        ROLLBACK round trips around it. Errors are the engine's own, and reach its
+        ``handle_error`` listeners as any statement's do.
+        """
+        return await greenlet_spawn(self._read, query)
+
+    def _read(self, query: Callable[[Connection], T]) -> T:
+        with self._reader.connect() as connection:
+            return query(connection)
 
     @property
     def dialect(self) -> str:

@@ -1,23 +1,36 @@
-"""Lookups that turn a credential (token digest or session key hash) into its owner: one query."""
+"""Lookups that turn a credential (token digest or session key hash) into its owner.
+
+Each is one statement on a connection outside any session (``Store.read``): the credential's row,
+its user's, and the organizations where it passed single sign-on, joined in, one row per such
+organization (one row with NULL when there is none). Columns, not ORM objects: what
+authentication needs and nothing more (no password hash, no TOTP secret leaves the store for it).
+Statements are built once, so their SQL text is the same each time and the driver's prepared
+statement is reused.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Connection, bindparam, select
 
-from tokenward.store.tables import LoginSession, OrganizationToken, PersonalToken, User
+from tokenward.store.tables import (
+    LoginSession,
+    OrganizationToken,
+    PersonalToken,
+    SsoSessionSignIn,
+    SsoTokenAuthorization,
+    User,
+)
 
 __all__ = ["find_login_session", "find_organization_token", "find_personal_token"]
 
 
 @dataclass(frozen=True, slots=True)
 class PersonalTokenRecord:
-    """What authentication needs of a personal token and its user, and nothing more (no
-    password hash, no TOTP secret leaves the store for it)."""
-
     id: int
     name: str
     token_last_characters: str
@@ -30,9 +43,40 @@ class PersonalTokenRecord:
     user_name: str
     is_superuser: bool
     has_two_factor: bool
+    sso_organizations: frozenset[str]  # organization ids where it is authorized through SSO
 
 
-# Built once: the same SQL text each time, so the driver's prepared statement is reused.
+@dataclass(frozen=True, slots=True)
+class OrganizationTokenRecord:
+    id: int
+    organization_id: int
+    name: str
+    token_last_characters: str
+    scopes: str
+    expires_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class LoginSessionRecord:
+    id: int
+    key_hash: str
+    expires_at: dt.datetime
+    two_factor: bool
+    user_id: int
+    email: str
+    user_name: str
+    is_superuser: bool
+    has_two_factor: bool
+    sso_organizations: frozenset[str]  # organization ids it signed in to through SSO
+
+
+def _with_sso(rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
+    """The first row's columns but the last, then the set of the last column over all rows."""
+    organizations = frozenset(str(row[-1]) for row in rows if row[-1] is not None)
+    return (*rows[0][:-1], organizations)
+
+
 _PERSONAL_TOKEN = (
     select(
         PersonalToken.id,
@@ -47,33 +91,52 @@ _PERSONAL_TOKEN = (
         User.name,
         User.is_superuser,
         User.totp_secret.is_not(None),
+        SsoTokenAuthorization.organization_id,
     )
     .join(User, User.id == PersonalToken.user_id)
+    .outerjoin(SsoTokenAuthorization, SsoTokenAuthorization.token_id == PersonalToken.id)
     .where(PersonalToken.token_hash == bindparam("digest"))
 )
 
+_ORGANIZATION_TOKEN = select(
+    OrganizationToken.id,
+    OrganizationToken.organization_id,
+    OrganizationToken.name,
+    OrganizationToken.token_last_characters,
+    OrganizationToken.scopes,
+    OrganizationToken.expires_at,
+    OrganizationToken.revoked_at,
+).where(OrganizationToken.token_hash == bindparam("digest"))
 
-async def find_personal_token(session: AsyncSession, digest: str) -> PersonalTokenRecord | None:
-    row = (await session.execute(_PERSONAL_TOKEN, {"digest": digest})).first()
-    return PersonalTokenRecord(*tuple(row)) if row else None
+_LOGIN_SESSION = (
+    select(
+        LoginSession.id,
+        LoginSession.key_hash,
+        LoginSession.expires_at,
+        LoginSession.two_factor,
+        User.id,
+        User.email,
+        User.name,
+        User.is_superuser,
+        User.totp_secret.is_not(None),
+        SsoSessionSignIn.organization_id,
+    )
+    .join(User, User.id == LoginSession.user_id)
+    .outerjoin(SsoSessionSignIn, SsoSessionSignIn.login_session_id == LoginSession.id)
+    .where(LoginSession.key_hash == bindparam("key_hash"))
+)
 
 
-async def find_organization_token(session: AsyncSession, digest: str) -> OrganizationToken | None:
-    return (
-        await session.execute(
-            select(OrganizationToken).where(OrganizationToken.token_hash == digest)
-        )
-    ).scalar_one_or_none()
+def find_personal_token(connection: Connection, digest: str) -> PersonalTokenRecord | None:
+    rows = connection.execute(_PERSONAL_TOKEN, {"digest": digest}).all()
+    return PersonalTokenRecord(*_with_sso(rows)) if rows else None
 
 
-async def find_login_session(
-    session: AsyncSession, key_hash: str
-) -> tuple[LoginSession, User] | None:
-    row = (
-        await session.execute(
-            select(LoginSession, User)
-            .join(User, User.id == LoginSession.user_id)
-            .where(LoginSession.key_hash == key_hash)
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
+def find_organization_token(connection: Connection, digest: str) -> OrganizationTokenRecord | None:
+    row = connection.execute(_ORGANIZATION_TOKEN, {"digest": digest}).first()
+    return OrganizationTokenRecord(*row) if row else None
+
+
+def find_login_session(connection: Connection, key_hash: str) -> LoginSessionRecord | None:
+    rows = connection.execute(_LOGIN_SESSION, {"key_hash": key_hash}).all()
+    return LoginSessionRecord(*_with_sso(rows)) if rows else None

@@ -1,5 +1,6 @@
-"""What is read about SSO: where a session signed in through an organization's identity
-provider, where a personal token is authorized, and which tokens an organization authorized."""
+"""What is read about SSO: which tokens an organization authorized. (Where a session signed in
+through an identity provider, or a token is authorized, is read with the credential itself:
+``tokenward.store.principals``.)"""
 
 from __future__ import annotations
 
@@ -7,31 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.store.admission import AdmittedOrganization, admitted_id
-from tokenward.store.tables import SsoSessionSignIn, SsoTokenAuthorization
+from tokenward.store.tables import SsoTokenAuthorization
 
-__all__ = [
-    "sso_organizations_of_session",
-    "sso_organizations_of_token",
-    "tokens_authorized_in",
-]
-
-
-async def sso_organizations_of_session(session: AsyncSession, login_id: int) -> frozenset[str]:
-    rows = await session.scalars(
-        select(SsoSessionSignIn.organization_id).where(
-            SsoSessionSignIn.login_session_id == login_id
-        )
-    )
-    return frozenset(str(organization_id) for organization_id in rows)
-
-
-async def sso_organizations_of_token(session: AsyncSession, token_id: int) -> frozenset[str]:
-    rows = await session.scalars(
-        select(SsoTokenAuthorization.organization_id).where(
-            SsoTokenAuthorization.token_id == token_id
-        )
-    )
-    return frozenset(str(organization_id) for organization_id in rows)
+__all__ = ["tokens_authorized_in"]
 
 
 async def tokens_authorized_in(
