@@ -29,7 +29,7 @@ from tokenward.store.admission import AdmittedOrganization, claim_issuer
 from tokenward.store.admission_queries import find_project
 from tokenward.store.audit import record_event
 from tokenward.store.ids import parse_id
-from tokenward.store.tables import Organization
+from tokenward.store.organization_record import OrganizationFields
 
 __all__ = [
     "BREAK_GLASS_KEY",
@@ -74,9 +74,9 @@ async def _admit(
     requirement: Requirement,
     refine: Refinement | None,
     principal: Principal,
-    organization: Organization | None,
+    organization: OrganizationFields | None,
     stored_role: str | None,
-) -> tuple[Organization, AdmittedOrganization, Role | None, frozenset[str]]:
+) -> tuple[OrganizationFields, AdmittedOrganization, Role | None, frozenset[str]]:
     role = _role(stored_role) if principal.user is not None else None
     policy = None
     if organization is not None:

@@ -3,7 +3,8 @@ and whether a personal token was cut off there, through the caches.
 
 Requests that change something (unsafe methods) read the organization from the store: their
 handler may modify the row, and a write is worth one fresh read. Reads are served from the
-caches when those are fresh and trusted.
+caches when those are fresh and trusted: the cached ``OrganizationRecord`` itself, immutable, is
+what the request gets.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Awaitable, Callable
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from tokenward.auth.caches import GateCaches, OrganizationSnapshot
+from tokenward.auth.caches import GateCaches
 from tokenward.auth.lru import MISSING
 from tokenward.store.admission_queries import (
     find_organization_by_id_with_role,
@@ -20,11 +21,12 @@ from tokenward.store.admission_queries import (
     find_role,
     is_revoked_here,
 )
+from tokenward.store.organization_record import OrganizationFields, OrganizationRecord
 from tokenward.store.tables import Organization
 
 __all__ = ["CachedOrganizations"]
 
-Found = tuple[Organization | None, str | None]
+Found = tuple[OrganizationFields | None, str | None]
 Loader = Callable[[], Awaitable[tuple[Organization, str | None] | None]]
 
 
@@ -35,18 +37,18 @@ class CachedOrganizations:
     async def organization_with_role(
         self, db: AsyncSession, slug: str, user_id: int | None, *, fresh: bool = False
     ) -> Found:
-        snapshot = None if fresh else self.caches.organization(slug)
+        cached = None if fresh else self.caches.organization(slug)
         return await self._resolve(
-            db, snapshot, user_id, lambda: find_organization_with_role(db, slug, user_id)
+            db, cached, user_id, lambda: find_organization_with_role(db, slug, user_id)
         )
 
     async def organization_by_id_with_role(
         self, db: AsyncSession, organization_id: int, user_id: int | None, *, fresh: bool = False
     ) -> Found:
-        snapshot = None if fresh else self.caches.organization_by_id(organization_id)
+        cached = None if fresh else self.caches.organization_by_id(organization_id)
         return await self._resolve(
             db,
-            snapshot,
+            cached,
             user_id,
             lambda: find_organization_by_id_with_role(db, organization_id, user_id),
         )
@@ -54,25 +56,25 @@ class CachedOrganizations:
     async def _resolve(
         self,
         db: AsyncSession,
-        snapshot: OrganizationSnapshot | None,
+        cached: OrganizationRecord | None,
         user_id: int | None,
         load: Loader,
     ) -> Found:
         caches = self.caches
         generation = caches.generation
-        if snapshot is not None:
+        if cached is not None:
             if user_id is None:
-                return snapshot.model(), None
-            role = caches.role(snapshot.id, user_id)
+                return cached, None
+            role = caches.role(cached.id, user_id)
             if role is MISSING:
-                role = await find_role(db, snapshot.id, user_id)
-                caches.remember_role(generation, snapshot.id, user_id, role)
-            return snapshot.model(), role
+                role = await find_role(db, cached.id, user_id)
+                caches.remember_role(generation, cached.id, user_id, role)
+            return cached, role
         found = await load()
         if found is None:
             return None, None  # unknown organizations are not cached: creating one needs no event
         organization, role = found
-        caches.remember_organization(generation, OrganizationSnapshot.of(organization))
+        caches.remember_organization(generation, OrganizationRecord.of(organization))
         if user_id is not None:
             caches.remember_role(generation, organization.id, user_id, role)
         return organization, role
