@@ -18,6 +18,7 @@ from bench.seed import owner_with_token, seed_population
 from tokenward.auth.authenticator import Authenticator
 from tokenward.auth.cached_organizations import CachedOrganizations
 from tokenward.auth.caches import GateCaches
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.organization_policy import policy_of
 from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
@@ -96,10 +97,13 @@ async def _cold_and_warm(
         )
         principal = authentication.principal
         assert principal is not None and principal.user is not None, authentication.error
-        async with store.session() as db:
+        database = RequestDatabase(store)
+        try:
             organization, role = await organizations.organization_with_role(
-                db, slug, principal.user.id
+                database, slug, principal.user.id
             )
+        finally:
+            await database.close()
         assert organization is not None and role is not None
         decision = decide(principal.credential, policy_of(organization), Role(role), Requirement())
         assert decision.allowed

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 
-from sqlalchemy.ext.asyncio import AsyncSession
-
 from tokenward.auth.caches import GateCaches
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.lru import MISSING
 from tokenward.store.admission_queries import (
     find_organization_by_id_with_role,
@@ -35,27 +34,35 @@ class CachedOrganizations:
         self.caches = caches
 
     async def organization_with_role(
-        self, db: AsyncSession, slug: str, user_id: int | None, *, fresh: bool = False
+        self, database: RequestDatabase, slug: str, user_id: int | None, *, fresh: bool = False
     ) -> Found:
         cached = None if fresh else self.caches.organization(slug)
         return await self._resolve(
-            db, cached, user_id, lambda: find_organization_with_role(db, slug, user_id)
+            database,
+            cached,
+            user_id,
+            lambda: find_organization_with_role(database.session, slug, user_id),
         )
 
     async def organization_by_id_with_role(
-        self, db: AsyncSession, organization_id: int, user_id: int | None, *, fresh: bool = False
+        self,
+        database: RequestDatabase,
+        organization_id: int,
+        user_id: int | None,
+        *,
+        fresh: bool = False,
     ) -> Found:
         cached = None if fresh else self.caches.organization_by_id(organization_id)
         return await self._resolve(
-            db,
+            database,
             cached,
             user_id,
-            lambda: find_organization_by_id_with_role(db, organization_id, user_id),
+            lambda: find_organization_by_id_with_role(database.session, organization_id, user_id),
         )
 
     async def _resolve(
         self,
-        db: AsyncSession,
+        database: RequestDatabase,
         cached: OrganizationRecord | None,
         user_id: int | None,
         load: Loader,
@@ -67,7 +74,7 @@ class CachedOrganizations:
                 return cached, None
             role = caches.role(cached.id, user_id)
             if role is MISSING:
-                role = await find_role(db, cached.id, user_id)
+                role = await find_role(database.session, cached.id, user_id)
                 caches.remember_role(generation, cached.id, user_id, role)
             return cached, role
         found = await load()
@@ -79,12 +86,14 @@ class CachedOrganizations:
             caches.remember_role(generation, organization.id, user_id, role)
         return organization, role
 
-    async def revoked_here(self, db: AsyncSession, organization_id: int, token_id: int) -> bool:
+    async def revoked_here(
+        self, database: RequestDatabase, organization_id: int, token_id: int
+    ) -> bool:
         caches = self.caches
         generation = caches.generation
         found = caches.revoked(organization_id, token_id)
         if found is not MISSING:
             return found
-        revoked = await is_revoked_here(db, organization_id, token_id)
+        revoked = await is_revoked_here(database.session, organization_id, token_id)
         caches.remember_revoked(generation, organization_id, token_id, revoked)
         return revoked

@@ -1,4 +1,6 @@
-"""The request's store session, as a route dependency (``db: Database``)."""
+"""The request's store: a session as a route dependency (``db: Database``), and
+``RequestDatabase``, what the gate gives organization routes (``context.db``, ``context.database``).
+"""
 
 from __future__ import annotations
 
@@ -8,11 +10,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
+from starlette.types import Scope
 
 from tokenward.http.before_response import before_response
 from tokenward.store.engine import Store, close_quietly
 
-__all__ = ["Database"]
+__all__ = ["Database", "RequestDatabase"]
 
 
 async def database(request: Request) -> AsyncIterator[AsyncSession]:
@@ -29,3 +32,33 @@ async def database(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 Database = Annotated[AsyncSession, Depends(database)]
+
+
+class RequestDatabase:
+    """One request's way to the store: a session opened on first use.
+
+    A request answered from the caches opens nothing. Whoever makes one calls ``close``.
+    """
+
+    __slots__ = ("_scope", "_session", "_store")
+
+    def __init__(self, store: Store, scope: Scope | None = None) -> None:
+        self._store = store
+        self._scope = scope  # the request whose response releases the session, when given
+        self._session: AsyncSession | None = None
+
+    @property
+    def session(self) -> AsyncSession:
+        session = self._session
+        if session is None:
+            session = self._session = self._store.session()
+            if self._scope is not None:
+                # Released before the response is sent, so a slow reader holds no connection.
+                before_response(self._scope, functools.partial(close_quietly, session))
+        return session
+
+    async def close(self) -> None:
+        if self._session is not None:
+            # A connection that died during the request must not turn the 503 already being
+            # sent into a dropped connection: closing is quiet.
+            await close_quietly(self._session)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.decision_error import raise_for
 from tokenward.auth.organization_policy import policy_of
 from tokenward.auth.principal import Principal
@@ -26,7 +27,7 @@ class OrganizationContext:
     A change is made to ``stored_organization()``.
     """
 
-    db: AsyncSession
+    database: RequestDatabase
     principal: Principal
     organization: OrganizationFields
     role: Role | None
@@ -41,6 +42,11 @@ class OrganizationContext:
             raise TypeError(
                 "An OrganizationContext needs the gate's admission of its organization."
             )
+
+    @property
+    def db(self) -> AsyncSession:
+        """The request's session, opened now if nothing opened it yet."""
+        return self.database.session
 
     async def stored_organization(self) -> Organization:
         """The organization's row in ``db``, to change it. A changing request's gate read it
