@@ -5,10 +5,11 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Mapping, Sequence
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.types import Scope
 
@@ -35,9 +36,12 @@ Database = Annotated[AsyncSession, Depends(database)]
 
 
 class RequestDatabase:
-    """One request's way to the store: a session opened on first use.
+    """One request's way to the store: a session opened on first use, and plain reads.
 
-    A request answered from the caches opens nothing. Whoever makes one calls ``close``.
+    A read served from the caches opens nothing. ``rows`` runs a read-only Core statement
+    without the ORM session's machinery; its errors are the session's (the engine's error
+    handlers see them: a lost connection answers 503 and stops the caches). Whoever makes one
+    calls ``close``.
     """
 
     __slots__ = ("_scope", "_session", "_store")
@@ -56,6 +60,19 @@ class RequestDatabase:
                 # Released before the response is sent, so a slow reader holds no connection.
                 before_response(self._scope, functools.partial(close_quietly, session))
         return session
+
+    async def rows(
+        self, statement: Executable, parameters: Mapping[str, Any]
+    ) -> Sequence[Row[Any]]:
+        """A read-only statement's rows. On the session's connection when it holds one (a
+        request never waits for a second connection while holding one), else on a pooled
+        connection of its own, in autocommit where the store has transactions."""
+        session = self._session
+        if session is not None and session.in_transaction():
+            connection = await session.connection()
+            return (await connection.execute(statement, parameters)).all()
+        async with self._store.reader.connect() as connection:
+            return (await connection.execute(statement, parameters)).all()
 
     async def close(self) -> None:
         if self._session is not None:

@@ -136,6 +136,8 @@ class Store:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._lookups = async_sessionmaker(reader, expire_on_commit=False)
+        # Reads of one statement outside a session (``RequestDatabase.rows``) run here too.
+        self.reader = reader
 
     def lookup(self) -> AsyncSession:
         """A session for a credential lookup: one read statement. On PostgreSQL it runs in
