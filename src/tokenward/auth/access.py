@@ -29,7 +29,7 @@ How to add an organization route:
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Request
@@ -146,14 +146,11 @@ def organization_access(
 
 def _organization_gate(requirement: Requirement, refine: Refinement | None = None) -> Any:
     # The request's store comes with the gate, not as a dependency of its own: one dependency
-    # less per request, and no session unless something needs one.
-    async def organization_gate(request: Request, org: str) -> AsyncIterator[OrganizationContext]:
+    # less per request, and no session, nor anything to close, unless something reads.
+    async def organization_gate(request: Request, org: str) -> OrganizationContext:
+        await accept_form_csrf(request)
         database = RequestDatabase(request.app.state.store, request.scope)
-        try:
-            await accept_form_csrf(request)
-            yield await admit_to_organization(request, database, org, requirement, refine)
-        finally:
-            await database.close()
+        return await admit_to_organization(request, database, org, requirement, refine)
 
     setattr(organization_gate, REQUIREMENT_ATTRIBUTE, requirement)
     return _mark("organization", organization_gate)
@@ -164,13 +161,10 @@ def project_access(scope: str) -> Any:
     Gives a ``ProjectContext``."""
     requirement = Requirement(scope)
 
-    async def project_gate(request: Request, project_id: str) -> AsyncIterator[ProjectContext]:
+    async def project_gate(request: Request, project_id: str) -> ProjectContext:
+        await accept_form_csrf(request)
         database = RequestDatabase(request.app.state.store, request.scope)
-        try:
-            await accept_form_csrf(request)
-            yield await admit_to_project(request, database, project_id, requirement)
-        finally:
-            await database.close()
+        return await admit_to_project(request, database, project_id, requirement)
 
     setattr(project_gate, REQUIREMENT_ATTRIBUTE, requirement)
     return _mark("organization", project_gate)

@@ -6,8 +6,10 @@ from __future__ import annotations
 
 import functools
 from collections.abc import AsyncIterator, Mapping, Sequence
+from contextlib import AsyncExitStack
 from typing import Annotated, Any
 
+import anyio
 from fastapi import Depends, Request
 from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +19,10 @@ from tokenward.http.before_response import before_response
 from tokenward.store.engine import Store, close_quietly
 
 __all__ = ["Database", "RequestDatabase"]
+
+# Where FastAPI keeps the exit stack it unwinds when a request ends (its dependencies with
+# ``yield`` are closed there): present whenever it solves a route's dependencies.
+_REQUEST_EXIT_STACK = "fastapi_inner_astack"
 
 
 async def database(request: Request) -> AsyncIterator[AsyncSession]:
@@ -38,27 +44,32 @@ Database = Annotated[AsyncSession, Depends(database)]
 class RequestDatabase:
     """One request's way to the store: a session opened on first use, and plain reads.
 
-    A read served from the caches opens nothing. ``rows`` runs a read-only Core statement
-    without the ORM session's machinery; its errors are the session's (the engine's error
-    handlers see them: a lost connection answers 503 and stops the caches). Whoever makes one
-    calls ``close``.
+    A read served from the caches opens nothing, and costs nothing to close. ``rows`` runs a
+    read-only Core statement without the ORM session's machinery; its errors are the session's
+    (the engine's error handlers see them: a lost connection answers 503 and stops the caches).
+
+    Made with a request's ``scope``, a session once opened is released before the response is
+    sent (a slow reader holds no connection) and closed when the request ends whatever happens.
+    Made without one, its maker calls ``close``.
     """
 
     __slots__ = ("_scope", "_session", "_store")
 
     def __init__(self, store: Store, scope: Scope | None = None) -> None:
         self._store = store
-        self._scope = scope  # the request whose response releases the session, when given
+        self._scope = scope
         self._session: AsyncSession | None = None
 
     @property
     def session(self) -> AsyncSession:
         session = self._session
         if session is None:
+            scope = self._scope
+            request_end = None if scope is None else _request_exit_stack(scope)
             session = self._session = self._store.session()
-            if self._scope is not None:
-                # Released before the response is sent, so a slow reader holds no connection.
-                before_response(self._scope, functools.partial(close_quietly, session))
+            if scope is not None and request_end is not None:
+                before_response(scope, functools.partial(close_quietly, session))
+                request_end.push_async_callback(_close_shielded, session)
         return session
 
     async def rows(
@@ -79,3 +90,18 @@ class RequestDatabase:
             # A connection that died during the request must not turn the 503 already being
             # sent into a dropped connection: closing is quiet.
             await close_quietly(self._session)
+
+
+def _request_exit_stack(scope: Scope) -> AsyncExitStack:
+    """What a dependency with ``yield`` would close its session in, paid only by requests that
+    open one: FastAPI unwinds it when the request ends, after an unexpected error or a
+    cancellation too."""
+    stack = scope.get(_REQUEST_EXIT_STACK)
+    if not isinstance(stack, AsyncExitStack):  # nothing would close a session: open none
+        raise RuntimeError("a request's session is opened only while FastAPI serves a route")
+    return stack
+
+
+async def _close_shielded(session: AsyncSession) -> None:
+    with anyio.CancelScope(shield=True):  # a cancelled request still gives its connection back
+        await close_quietly(session)
