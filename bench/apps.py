@@ -11,12 +11,14 @@ from fastapi.routing import APIRoute
 # The baseline skips the gate on purpose, so it admits the organization itself.
 from tokenward.auth.access import ACCESS_ATTRIBUTE
 from tokenward.auth.admit import _admit_organization
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.inventory import _flat_routes
 from tokenward.auth.middleware import AuthenticationMiddleware
 from tokenward.auth.organization_context import OrganizationContext
 from tokenward.cli import worker_app
 from tokenward.policy import ALL_SCOPES, Credential, CredentialKind, Role
 from tokenward.store.admission_queries import find_organization_with_role
+from tokenward.store.organization_record import OrganizationRecord
 
 __all__ = ["BENCH_PATH", "auth_off_app", "gated_app"]
 
@@ -59,13 +61,15 @@ def auth_off_app() -> FastAPI:
         if context is None:
             async with app.state.store.session() as db:
                 found = await find_organization_with_role(db, org, None)
-                if found is None:
-                    raise LookupError(org)
-                organization = found[0]
-                admitted = _admit_organization(organization.id, organization.slug)
-                context = OrganizationContext(
-                    db, principal, organization, Role.OWNER, ALL_SCOPES, None, admitted
-                )
+            if found is None:
+                raise LookupError(org)
+            organization = OrganizationRecord.of(found[0])
+            admitted = _admit_organization(organization.id, organization.slug)
+            # No session of its own: the endpoint reads through pooled connections.
+            database = RequestDatabase(app.state.store)
+            context = OrganizationContext(
+                database, principal, organization, Role.OWNER, ALL_SCOPES, None, admitted
+            )
             remembered[org] = context
         return context
 

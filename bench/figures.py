@@ -20,6 +20,7 @@ from tokenward.auth.admit import admit_named
 from tokenward.auth.authenticator import Authenticator
 from tokenward.auth.cached_organizations import CachedOrganizations
 from tokenward.auth.caches import GateCaches
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.decision_recorder import DecisionRecorder
 from tokenward.auth.sessions import SessionCookies
 from tokenward.auth.usage import UsageRecorder
@@ -127,11 +128,11 @@ async def _cold_and_warm(
         )
         principal = authentication.principal
         assert principal is not None, authentication.error
-        db = store.session()
+        database = RequestDatabase(store)
         try:
-            context = await admit_named(request, db, principal, slug, Requirement("org:read"))
+            context = await admit_named(request, database, principal, slug, Requirement("org:read"))
         finally:
-            await db.close()
+            await database.close()
         assert context.role is Role.OWNER
 
     async def timed(token: str, slug: str) -> float:

@@ -55,6 +55,7 @@ def test_store_outage_answers_503_and_recovers(proxied: tuple[LiveServer, TcpPro
     requests: list[tuple[ApiClient, str, str]] = [
         (bearer, "GET", f"/api/0/projects/{project}/"),
         (bearer, "GET", f"/api/0/organizations/{slug}/"),
+        (bearer, "GET", f"/api/0/organizations/{slug}/projects/"),
         (owner, "GET", f"/api/0/organizations/{slug}/members/"),
         (owner, "PUT", f"/api/0/organizations/{slug}/"),
         (anonymous, "GET", "/healthz"),
@@ -86,19 +87,25 @@ def _warm_bearer(server: LiveServer) -> tuple[World, ApiClient, ApiClient, str]:
     world = World(server)
     owner = world.session("Owner")
     slug = world.organization(owner)
-    bearer = world.bearer(world.personal_token(owner, ["org:read"]))
+    world.project(owner, slug)
+    bearer = world.bearer(world.personal_token(owner, ["org:read", "project:read"]))
     for _ in range(3):  # principal and organization now answered from the caches
         assert bearer.get(f"/api/0/organizations/{slug}/").status_code == 200
+        assert bearer.get(f"/api/0/organizations/{slug}/projects/").status_code == 200
     return world, owner, bearer, slug
 
 
+# A read through the request's session (members), and one of columns without a session
+# (the project list, its gate answered from the caches).
+@pytest.mark.parametrize("failing", ["members", "projects"])
 def test_a_store_error_during_a_request_alone_stops_the_caches(
-    proxied: tuple[LiveServer, TcpProxy],
+    proxied: tuple[LiveServer, TcpProxy], failing: str
 ) -> None:
     server, proxy = proxied
     world, owner, bearer, slug = _warm_bearer(server)
     proxy.cut(spare_listeners=True)  # the change listener keeps its connection, and its pings
-    failed = owner.get(f"/api/0/organizations/{slug}/members/")  # reads the store: fails
+    reader = owner if failing == "members" else bearer
+    failed = reader.get(f"/api/0/organizations/{slug}/{failing}/")  # reads the store: fails
     assert (failed.status_code, error_code(failed)) == (503, "unavailable"), failed.text
     # The listener never lost anything, yet the cached allow is not served on a guess.
     cached = bearer.get(f"/api/0/organizations/{slug}/")

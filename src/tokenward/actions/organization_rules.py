@@ -18,7 +18,8 @@ from tokenward.notices.grouping import Told, queue_latest
 from tokenward.notices.messages import policy_change_notice, two_factor_required_notice
 from tokenward.policy import Enforcement, OrganizationPolicy, Requirement, Role, decide
 from tokenward.store.admission import AdmittedOrganization, admitted_id
-from tokenward.store.tables import Membership, Organization, PersonalToken, User, utcnow
+from tokenward.store.organization_record import OrganizationFields
+from tokenward.store.tables import Membership, PersonalToken, User, utcnow
 from tokenward.store.usage import PERSONAL, TokenUsage
 
 __all__ = [
@@ -203,12 +204,12 @@ async def members_to_notify(
     return len(by_tokens.keys() | without_2fa.keys())
 
 
-def rules_state(organization: Organization) -> dict[str, Any]:
+def rules_state(organization: OrganizationFields) -> dict[str, Any]:
     """What a member knows of the organization's rules, as a held notice remembers it."""
     return {field: getattr(organization, field) for field in STATE_FIELDS}
 
 
-def _policy_from(organization: Organization, state: dict[str, Any]) -> OrganizationPolicy:
+def _policy_from(organization: OrganizationFields, state: dict[str, Any]) -> OrganizationPolicy:
     return OrganizationPolicy(
         organization_id=str(organization.id),
         slug=organization.slug,
@@ -230,13 +231,14 @@ def _changed(last_known: dict[str, Any], now: dict[str, Any]) -> dict[str, dict[
 
 async def notify_members(
     context: OrganizationContext,
+    organization: OrganizationFields,
     before: dict[str, Any],
     base_url: str,
     delay_seconds: float = 0.0,
 ) -> int:
-    """Queue the notices owed for the change from ``before`` (``rules_state``) to the rules now,
-    in the caller's transaction, one per member to tell; returns how many."""
-    organization = context.organization
+    """Queue the notices owed for the change from ``before`` (``rules_state``) to the rules of
+    ``organization`` as changed, in the caller's transaction, one per member to tell; returns
+    how many."""
 
     async def tell(last_known: dict[str, Any]) -> Told:
         old, new = _policy_from(organization, last_known), policy_of(organization)

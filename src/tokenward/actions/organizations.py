@@ -134,7 +134,7 @@ async def update_organization(
 
     The gate has already demanded owner + session when settings change.
     """
-    organization = context.organization
+    organization = await context.stored_organization()
     await check_rules_change(context, settings)
     await check_require_sso(context, settings)
     before = rules_state(organization)
@@ -150,8 +150,10 @@ async def update_organization(
             changes[field] = {"old": old, "new": new}
             setattr(organization, field, new)
     if changes:
-        told = await notify_members(context, before, base_url, notice_delay_seconds)
-        told += await notify_sso_required(context, before, base_url, notice_delay_seconds)
+        told = await notify_members(context, organization, before, base_url, notice_delay_seconds)
+        told += await notify_sso_required(
+            context, organization, before, base_url, notice_delay_seconds
+        )
         data: dict[str, Any] = {"changes": changes}
         if told:
             data["members_notified"] = told

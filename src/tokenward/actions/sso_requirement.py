@@ -16,6 +16,7 @@ from tokenward.auth.organization_context import OrganizationContext
 from tokenward.errors import ApiError
 from tokenward.notices.grouping import Told, queue_latest
 from tokenward.notices.messages import Notice
+from tokenward.store.organization_record import OrganizationFields
 from tokenward.store.tables import (
     Membership,
     PersonalToken,
@@ -139,13 +140,14 @@ def _notice(
 
 async def notify_sso_required(
     context: OrganizationContext,
+    organization: OrganizationFields,
     before: dict[str, Any],
     base_url: str,
     delay_seconds: float = 0.0,
 ) -> int:
-    """Queue a notice per member to tell if SSO became required since ``before`` (the
-    ``rules_state`` they last knew), in the caller's transaction; returns how many."""
-    organization = context.organization
+    """Queue a notice per member to tell if ``organization`` as changed requires SSO and did not
+    at ``before`` (the ``rules_state`` they last knew), in the caller's transaction; returns how
+    many."""
 
     async def tell(last_known: dict[str, Any]) -> Told:
         if not organization.require_sso or last_known.get("require_sso"):

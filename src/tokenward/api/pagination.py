@@ -11,6 +11,7 @@ from sqlalchemy import BindParameter, Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute
 
+from tokenward.auth.database import RequestDatabase
 from tokenward.errors import ApiError
 from tokenward.store.ids import parse_id
 
@@ -63,7 +64,7 @@ def _paged(
 
 
 async def paginate(
-    db: AsyncSession,
+    db: AsyncSession | RequestDatabase,
     query: Select[*tuple[Any, ...]],
     key: InstrumentedAttribute[int],
     page: Page,
@@ -76,7 +77,8 @@ async def paginate(
     """Run ``query`` ordered by ``key`` from the cursor on; set the next-page Link header.
 
     A ``query`` built once at import, with bind parameters given in ``params``, is also paged
-    once: building a statement costs more than running it on the hot path.
+    once: building a statement costs more than running it on the hot path. Given a
+    ``RequestDatabase``, the query is a plain read of columns, run without a session.
     """
     from_cursor = page.cursor is not None
     if params is None:
@@ -90,7 +92,10 @@ async def paginate(
     values = {**(params or {}), "page_limit": page.per_page + 1}
     if page.cursor is not None:
         values["page_after"] = int(page.cursor)
-    rows = (await db.execute(paged, values)).all()
+    if isinstance(db, RequestDatabase):
+        rows = await db.rows(paged, values)
+    else:
+        rows = (await db.execute(paged, values)).all()
     if len(rows) > page.per_page:
         rows = rows[: page.per_page]
         last = rows[-1][0]  # rows begin with the entity, or with its key column alone

@@ -7,10 +7,10 @@ import datetime as dt
 from tokenward.api import schemas
 from tokenward.auth.organization_policy import policy_of
 from tokenward.policy import OrganizationPolicy, Role
+from tokenward.store.organization_record import OrganizationFields
 from tokenward.store.tables import (
     AuditLogEntry,
     Membership,
-    Organization,
     OrganizationToken,
     PersonalToken,
     Project,
@@ -56,7 +56,9 @@ def organization_settings_out(policy: OrganizationPolicy) -> schemas.Organizatio
     )
 
 
-def organization_out(organization: Organization, role: Role | None) -> schemas.OrganizationOut:
+def organization_out(
+    organization: OrganizationFields, role: Role | None
+) -> schemas.OrganizationOut:
     return schemas.OrganizationOut(
         id=str(organization.id),
         slug=organization.slug,
@@ -91,7 +93,7 @@ def organization_token_out(
     )
 
 
-def project_out(project: Project, organization: Organization) -> schemas.ProjectOut:
+def project_out(project: Project, organization: OrganizationFields) -> schemas.ProjectOut:
     return schemas.ProjectOut(
         id=str(project.id),
         slug=project.slug,
@@ -102,7 +104,7 @@ def project_out(project: Project, organization: Organization) -> schemas.Project
 
 
 def project_row_out(
-    row: tuple[int, str, str, dt.datetime], organization: Organization
+    row: tuple[int, str, str, dt.datetime], organization: OrganizationFields
 ) -> schemas.ProjectOut:
     """``project_out`` for a row of ``project_listing``'s columns."""
     project_id, slug, name, created_at = row

@@ -40,7 +40,7 @@ async def list_projects(
     context: ProjectsRead,
 ) -> Response:
     rows = await paginate(
-        context.db,
+        context.database,
         PROJECT_LISTING,
         Project.id,
         page,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.auth.cached_organizations import CachedOrganizations
 from tokenward.auth.caller import client_ip, require_principal
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.decision_error import raise_for
 from tokenward.auth.decision_recorder import DecisionRecorder
 from tokenward.auth.organization_context import OrganizationContext, ProjectContext
@@ -29,7 +30,7 @@ from tokenward.store.admission import AdmittedOrganization, claim_issuer
 from tokenward.store.admission_queries import find_project
 from tokenward.store.audit import record_event
 from tokenward.store.ids import parse_id
-from tokenward.store.tables import Organization
+from tokenward.store.organization_record import OrganizationFields
 
 __all__ = [
     "BREAK_GLASS_KEY",
@@ -75,13 +76,13 @@ def _personal_token(principal: Principal) -> int | None:
 
 async def _admit(
     request: Request,
-    db: AsyncSession,
+    database: RequestDatabase,
     requirement: Requirement,
     refine: Refinement | None,
     principal: Principal,
-    organization: Organization | None,
+    organization: OrganizationFields | None,
     stored_role: str | None,
-) -> tuple[Organization, AdmittedOrganization, Role | None, frozenset[str]]:
+) -> tuple[OrganizationFields, AdmittedOrganization, Role | None, frozenset[str]]:
     role = _role(stored_role) if principal.user is not None else None
     policy = None
     if organization is not None:
@@ -92,7 +93,7 @@ async def _admit(
         if (
             is_member_token
             and token_id is not None
-            and await _organizations(request).revoked_here(db, organization.id, token_id)
+            and await _organizations(request).revoked_here(database, organization.id, token_id)
         ):
             revoked = frozenset({str(token_id)})
         policy = policy_of(organization, revoked)
@@ -104,7 +105,7 @@ async def _admit(
     )
     raise_for(decision)
     if decision.break_glass and organization is not None:
-        await _audit_break_glass(request, db, principal, organization.id)
+        await _audit_break_glass(request, database.session, principal, organization.id)
     if decision.report_only is not None:
         request.scope.setdefault("state", {})[REPORT_ONLY_KEY] = decision.report_only
     assert organization is not None
@@ -133,7 +134,7 @@ async def _audit_break_glass(
 
 async def admit_to_organization(
     request: Request,
-    db: AsyncSession,
+    database: RequestDatabase,
     slug: str,
     requirement: Requirement,
     refine: Refinement | None,
@@ -142,20 +143,22 @@ async def admit_to_organization(
     principal = require_principal(request)
     user_id = principal.user.id if principal.user is not None else None
     organization, stored_role = await _organizations(request).organization_with_role(
-        db,
+        database,
         slug,
         user_id,
         fresh=request.method in _CHANGING_METHODS,
         token_id=_personal_token(principal),
     )
     found, admitted, role, scopes = await _admit(
-        request, db, requirement, refine, principal, organization, stored_role
+        request, database, requirement, refine, principal, organization, stored_role
     )
-    return OrganizationContext(db, principal, found, role, scopes, client_ip(request), admitted)
+    return OrganizationContext(
+        database, principal, found, role, scopes, client_ip(request), admitted
+    )
 
 
 async def admit_to_project(
-    request: Request, db: AsyncSession, project_id: str, requirement: Requirement
+    request: Request, database: RequestDatabase, project_id: str, requirement: Requirement
 ) -> ProjectContext:
     """A project and its organization, if the rule lets the caller into that organization."""
     principal = require_principal(request)
@@ -163,33 +166,39 @@ async def admit_to_project(
     project = None
     wanted = parse_id(project_id)
     if wanted is not None:
-        project = await find_project(db, wanted)
+        project = await find_project(database.session, wanted)
     organization, stored_role = None, None
     if project is not None:
         organization, stored_role = await _organizations(request).organization_by_id_with_role(
-            db,
+            database,
             project.organization_id,
             user_id,
             fresh=request.method in _CHANGING_METHODS,
             token_id=_personal_token(principal),
         )
     found, admitted, role, scopes = await _admit(
-        request, db, requirement, None, principal, organization, stored_role
+        request, database, requirement, None, principal, organization, stored_role
     )
     ip = client_ip(request)
-    return ProjectContext(db, principal, found, role, scopes, ip, admitted, project=project)
+    return ProjectContext(database, principal, found, role, scopes, ip, admitted, project=project)
 
 
 async def admit_named(
-    request: Request, db: AsyncSession, principal: Principal, slug: str, requirement: Requirement
+    request: Request,
+    database: RequestDatabase,
+    principal: Principal,
+    slug: str,
+    requirement: Requirement,
 ) -> OrganizationContext:
     """The same check for an organization named outside the route's own path (gateway mode:
     the proxy's original request names it). Served from the caches, as the API's reads are."""
     user_id = principal.user.id if principal.user is not None else None
     organization, stored_role = await _organizations(request).organization_with_role(
-        db, slug, user_id, token_id=_personal_token(principal)
+        database, slug, user_id, token_id=_personal_token(principal)
     )
     found, admitted, role, scopes = await _admit(
-        request, db, requirement, None, principal, organization, stored_role
+        request, database, requirement, None, principal, organization, stored_role
     )
-    return OrganizationContext(db, principal, found, role, scopes, client_ip(request), admitted)
+    return OrganizationContext(
+        database, principal, found, role, scopes, client_ip(request), admitted
+    )

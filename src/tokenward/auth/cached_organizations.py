@@ -14,10 +14,9 @@ from functools import partial
 from typing import TypeVar
 
 from sqlalchemy import Connection
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 
-from tokenward.auth.caches import GateCaches, OrganizationSnapshot
+from tokenward.auth.caches import GateCaches
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.lru import MISSING
 from tokenward.store.admission_queries import (
     OrganizationRead,
@@ -28,12 +27,13 @@ from tokenward.store.admission_queries import (
     read_revoked,
 )
 from tokenward.store.engine import Store
+from tokenward.store.organization_record import OrganizationFields, OrganizationRecord
 from tokenward.store.tables import Organization
 
 __all__ = ["CachedOrganizations"]
 
 T = TypeVar("T")
-Found = tuple[Organization | None, str | None]
+Found = tuple[OrganizationFields | None, str | None]
 Loader = Callable[[], Awaitable[tuple[Organization, str | None] | None]]
 
 
@@ -44,7 +44,7 @@ class CachedOrganizations:
 
     async def organization_with_role(
         self,
-        db: AsyncSession,
+        database: RequestDatabase,
         slug: str,
         user_id: int | None,
         *,
@@ -54,9 +54,11 @@ class CachedOrganizations:
         """``token_id``: the caller's personal token, whose cut-off here is read along on a miss
         (and remembered for ``revoked_here``)."""
         if fresh:
-            return await self._load(user_id, lambda: find_organization_with_role(db, slug, user_id))
+            return await self._load(
+                user_id, lambda: find_organization_with_role(database.session, slug, user_id)
+            )
         return await self._resolve(
-            db,
+            database,
             self.caches.organization(slug),
             user_id,
             token_id,
@@ -65,7 +67,7 @@ class CachedOrganizations:
 
     async def organization_by_id_with_role(
         self,
-        db: AsyncSession,
+        database: RequestDatabase,
         organization_id: int,
         user_id: int | None,
         *,
@@ -74,10 +76,13 @@ class CachedOrganizations:
     ) -> Found:
         if fresh:
             return await self._load(
-                user_id, lambda: find_organization_by_id_with_role(db, organization_id, user_id)
+                user_id,
+                lambda: find_organization_by_id_with_role(
+                    database.session, organization_id, user_id
+                ),
             )
         return await self._resolve(
-            db,
+            database,
             self.caches.organization_by_id(organization_id),
             user_id,
             token_id,
@@ -89,55 +94,39 @@ class CachedOrganizations:
             ),
         )
 
-    async def _read(self, db: AsyncSession, query: Callable[[Connection], T]) -> T:
-        """Where a miss is read. A request's session that already holds a connection reads there
-        (a request never waits for a second connection while holding one, so requests cannot
-        drain the pool waiting on each other); else a connection is borrowed for the one
-        statement, with no transaction to begin and end around it (``Store.read``)."""
-        if db.in_transaction():
-
-            def in_session(session: Session) -> T:
-                return query(session.connection())
-
-            return await db.run_sync(in_session)
-        return await self.store.read(query)
-
     async def _resolve(
         self,
-        db: AsyncSession,
-        snapshot: OrganizationSnapshot | None,
+        database: RequestDatabase,
+        record: OrganizationRecord | None,
         user_id: int | None,
         token_id: int | None,
         read: Callable[[Connection], OrganizationRead],
     ) -> Found:
         caches = self.caches
         generation = caches.generation
-        if snapshot is None:
-            found = await self._read(db, read)
+        if record is None:
+            found = await database.read(read)
             if found.columns is None:  # not cached: creating an organization needs no event
                 return None, None
-            snapshot = OrganizationSnapshot.of_columns(found.columns)
-            caches.remember_organization(generation, snapshot)
+            record = OrganizationRecord(**found.columns)
+            caches.remember_organization(generation, record)
             if user_id is not None:
-                caches.remember_role(generation, snapshot.id, user_id, found.role)
+                caches.remember_role(generation, record.id, user_id, found.role)
             if token_id is not None:
-                caches.remember_revoked(generation, snapshot.id, token_id, found.revoked)
-            return snapshot.model(), found.role
+                caches.remember_revoked(generation, record.id, token_id, found.revoked)
+            return record, found.role
         if user_id is None:
-            return snapshot.model(), None
-        cached = caches.role(snapshot.id, user_id)
+            return record, None
+        cached = caches.role(record.id, user_id)
         if cached is not MISSING:
-            return snapshot.model(), cached
-        role, revoked = await self._read(
-            db,
-            partial(
-                read_membership, organization_id=snapshot.id, user_id=user_id, token_id=token_id
-            ),
+            return record, cached
+        role, revoked = await database.read(
+            partial(read_membership, organization_id=record.id, user_id=user_id, token_id=token_id),
         )
-        caches.remember_role(generation, snapshot.id, user_id, role)
+        caches.remember_role(generation, record.id, user_id, role)
         if token_id is not None:
-            caches.remember_revoked(generation, snapshot.id, token_id, revoked)
-        return snapshot.model(), role
+            caches.remember_revoked(generation, record.id, token_id, revoked)
+        return record, role
 
     async def _load(self, user_id: int | None, load: Loader) -> Found:
         """A fresh read of the ORM row in the request's session, remembered for the reads after."""
@@ -147,19 +136,21 @@ class CachedOrganizations:
         if found is None:
             return None, None
         organization, role = found
-        caches.remember_organization(generation, OrganizationSnapshot.of(organization))
+        caches.remember_organization(generation, OrganizationRecord.of(organization))
         if user_id is not None:
             caches.remember_role(generation, organization.id, user_id, role)
         return organization, role
 
-    async def revoked_here(self, db: AsyncSession, organization_id: int, token_id: int) -> bool:
+    async def revoked_here(
+        self, database: RequestDatabase, organization_id: int, token_id: int
+    ) -> bool:
         caches = self.caches
         generation = caches.generation
         found = caches.revoked(organization_id, token_id)
         if found is not MISSING:
             return found
-        revoked = await self._read(
-            db, partial(read_revoked, organization_id=organization_id, token_id=token_id)
+        revoked = await database.read(
+            partial(read_revoked, organization_id=organization_id, token_id=token_id)
         )
         caches.remember_revoked(generation, organization_id, token_id, revoked)
         return revoked

@@ -12,48 +12,17 @@ import datetime as dt
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Literal
-
-from sqlalchemy import inspect as sa_inspect
+from typing import Literal
 
 from tokenward.auth.changes import Change, ChangeKind
 from tokenward.auth.lru import MISSING, ExpiringLRU, Missing
 from tokenward.auth.principal import Principal
 from tokenward.metrics import Metrics
-from tokenward.store.tables import Organization
+from tokenward.store.organization_record import OrganizationRecord
 
-__all__ = ["CachedPrincipal", "GateCaches", "OrganizationSnapshot"]
+__all__ = ["CachedPrincipal", "GateCaches"]
 
 RecordKey = tuple[ChangeKind, int]
-_COLUMNS = tuple(sa_inspect(Organization).column_attrs)
-
-
-@dataclass(frozen=True, slots=True)
-class OrganizationSnapshot:
-    """Every column of an organization row, immutable, so safely shared between requests.
-
-    All columns, not a chosen few: a setting added to the table is cached (and invalidated by
-    ``Change.organization``) without anyone remembering to add it here.
-    """
-
-    id: int
-    slug: str
-    columns: tuple[tuple[str, Any], ...]
-
-    @classmethod
-    def of(cls, organization: Organization) -> OrganizationSnapshot:
-        return cls.of_columns(
-            {attribute.key: getattr(organization, attribute.key) for attribute in _COLUMNS}
-        )
-
-    @classmethod
-    def of_columns(cls, columns: dict[str, Any]) -> OrganizationSnapshot:
-        """From a row read as columns, keyed by attribute name."""
-        return cls(columns["id"], columns["slug"], tuple(columns.items()))
-
-    def model(self) -> Organization:
-        """A fresh transient row per request, so no handler can alter the cached one."""
-        return Organization(**dict(self.columns))
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +54,7 @@ class GateCaches:
         self._principal_keys: ExpiringLRU[RecordKey, str] = ExpiringLRU(
             max_entries, ttl_seconds, self._now
         )
-        self._organizations: ExpiringLRU[int, OrganizationSnapshot] = ExpiringLRU(
+        self._organizations: ExpiringLRU[int, OrganizationRecord] = ExpiringLRU(
             max_entries, ttl_seconds, self._now
         )
         self._slugs: ExpiringLRU[str, int] = ExpiringLRU(max_entries, ttl_seconds, self._now)
@@ -137,8 +106,8 @@ class GateCaches:
             return None
         return found
 
-    def organization(self, slug: str) -> OrganizationSnapshot | None:
-        found: OrganizationSnapshot | Missing = MISSING
+    def organization(self, slug: str) -> OrganizationRecord | None:
+        found: OrganizationRecord | Missing = MISSING
         if self.usable:
             organization_id = self._slugs.get(slug)
             if organization_id is not MISSING:
@@ -146,7 +115,7 @@ class GateCaches:
         self._count("organization", found is not MISSING)
         return None if found is MISSING else found
 
-    def organization_by_id(self, organization_id: int) -> OrganizationSnapshot | None:
+    def organization_by_id(self, organization_id: int) -> OrganizationRecord | None:
         found = self._organizations.get(organization_id) if self.usable else MISSING
         self._count("organization", found is not MISSING)
         return None if found is MISSING else found
@@ -172,10 +141,10 @@ class GateCaches:
             self._principals.put(key, entry)
             self._principal_keys.put(entry.record, key)
 
-    def remember_organization(self, generation: int, snapshot: OrganizationSnapshot) -> None:
+    def remember_organization(self, generation: int, record: OrganizationRecord) -> None:
         if self._current(generation):
-            self._organizations.put(snapshot.id, snapshot)
-            self._slugs.put(snapshot.slug, snapshot.id)
+            self._organizations.put(record.id, record)
+            self._slugs.put(record.slug, record.id)
 
     def remember_role(
         self, generation: int, organization_id: int, user_id: int, role: str | None

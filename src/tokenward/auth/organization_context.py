@@ -6,11 +6,14 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.decision_error import raise_for
 from tokenward.auth.organization_policy import policy_of
 from tokenward.auth.principal import Principal
+from tokenward.errors import ApiError
 from tokenward.policy import Requirement, Role, decide
 from tokenward.store.admission import AdmittedOrganization
+from tokenward.store.organization_record import OrganizationFields
 from tokenward.store.tables import Organization, Project
 
 __all__ = ["OrganizationContext", "ProjectContext"]
@@ -18,11 +21,15 @@ __all__ = ["OrganizationContext", "ProjectContext"]
 
 @dataclass(frozen=True, slots=True)
 class OrganizationContext:
-    """An organization the caller has been allowed into, and what the caller may do there."""
+    """An organization the caller has been allowed into, and what the caller may do there.
 
-    db: AsyncSession
+    ``organization`` is read-only: a read may be given the cached record every request shares.
+    A change is made to ``stored_organization()``.
+    """
+
+    database: RequestDatabase
     principal: Principal
-    organization: Organization
+    organization: OrganizationFields
     role: Role | None
     scopes: frozenset[str]
     ip_address: str | None
@@ -35,6 +42,19 @@ class OrganizationContext:
             raise TypeError(
                 "An OrganizationContext needs the gate's admission of its organization."
             )
+
+    @property
+    def db(self) -> AsyncSession:
+        """The request's session, opened now if nothing opened it yet."""
+        return self.database.session
+
+    async def stored_organization(self) -> Organization:
+        """The organization's row in ``db``, to change it. A changing request's gate read it
+        there fresh, and ``organization`` is that row: no second read."""
+        stored = await self.db.get(Organization, self.organization.id)
+        if stored is None:  # deleted since a cached read
+            raise ApiError.not_found()
+        return stored
 
     def allows(self, requirement: Requirement) -> bool:
         """Whether the rule would let this caller do ``requirement`` here (e.g. to show a part

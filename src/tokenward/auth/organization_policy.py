@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from tokenward.policy import Enforcement, OrganizationPolicy
-from tokenward.store.tables import Organization
+from tokenward.store.organization_record import OrganizationFields
 
 __all__ = ["policy_of"]
 
 
 def policy_of(
-    organization: Organization, revoked_personal_tokens: frozenset[str] = frozenset()
+    organization: OrganizationFields, revoked_personal_tokens: frozenset[str] = frozenset()
 ) -> OrganizationPolicy:
     """The organization's rules as the pure ``decide`` takes them."""
     return OrganizationPolicy(

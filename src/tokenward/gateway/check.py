@@ -16,13 +16,14 @@ from sqlalchemy.exc import SQLAlchemyError
 from tokenward.auth.admit import admit_named
 from tokenward.auth.authenticator import UNSAFE_METHODS, unavailable
 from tokenward.auth.caller import authentication_of, require_principal
+from tokenward.auth.database import RequestDatabase
 from tokenward.auth.principal import Principal
 from tokenward.errors import ApiError
 from tokenward.gateway.original import OriginalRequest
 from tokenward.gateway.resolver import OrganizationResolver, ResolverUnavailable
 from tokenward.gateway.routes import Route, RouteMatch, RouteTable
 from tokenward.policy import Requirement
-from tokenward.store.engine import Store, close_quietly
+from tokenward.store.engine import Store
 
 __all__ = ["Gateway"]
 
@@ -121,13 +122,15 @@ class Gateway:
     async def _admitted(
         self, request: Request, principal: Principal, route: Route, slug: str
     ) -> Headers:
-        db = self.store.session()
+        database = RequestDatabase(self.store)  # a cached answer opens no session
         try:
-            context = await admit_named(request, db, principal, slug, Requirement(route.scope))
+            context = await admit_named(
+                request, database, principal, slug, Requirement(route.scope)
+            )
         except (SQLAlchemyError, OSError):
             raise unavailable() from None
         finally:
-            await close_quietly(db)
+            await database.close()
         headers = _caller_headers(principal)
         headers["Tokenward-Organization"] = context.organization.slug
         headers["Tokenward-Organization-Id"] = str(context.organization.id)

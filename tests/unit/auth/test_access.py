@@ -15,6 +15,7 @@ from fastapi.routing import APIRoute
 from tests.support import unstarted_app
 from tokenward.auth import access
 from tokenward.auth.access import ACCESS_ATTRIBUTE
+from tokenward.auth.database import Database
 from tokenward.auth.inventory import _flat_routes
 from tokenward.auth.organization_context import OrganizationContext, ProjectContext
 from tokenward.auth.principal import Principal
@@ -75,3 +76,31 @@ def test_no_route_of_the_app_takes_its_access_as_an_unchecked_default() -> None:
         and hasattr(parameter.default.dependency, ACCESS_ATTRIBUTE)
     ]
     assert defaults == []
+
+
+def _calls(dependant: Any) -> Iterator[Callable[..., Any]]:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _calls(dependency)
+
+
+def _dependency_of(alias: Any) -> Callable[..., Any]:
+    (depends,) = [item for item in typing.get_args(alias)[1:] if isinstance(item, params.Depends)]
+    assert depends.dependency is not None
+    return depends.dependency
+
+
+def _gated(calls: list[Callable[..., Any]]) -> bool:
+    return any(getattr(call, ACCESS_ATTRIBUTE, None) == "organization" for call in calls)
+
+
+def test_an_organization_route_reaches_the_store_only_through_its_context() -> None:
+    """The gate brings the request's store (``context.db``): a ``db: Database`` beside it would
+    be a second session, committing apart from the gate's."""
+    gated = [(route, calls) for route in ROUTES if _gated(calls := list(_calls(route.dependant)))]
+    assert len(gated) >= 40
+    database = _dependency_of(Database)
+    both = [
+        f"{route.path} {sorted(route.methods or ())}" for route, calls in gated if database in calls
+    ]
+    assert both == []

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 import pytest
+from sqlalchemy import inspect as sa_inspect
 
-from tokenward.auth.caches import CachedPrincipal, GateCaches, OrganizationSnapshot
+from tokenward.auth.caches import CachedPrincipal, GateCaches
 from tokenward.auth.changes import Change, ChangeKind
 from tokenward.auth.lru import MISSING, ExpiringLRU
 from tokenward.auth.principal import Principal
 from tokenward.metrics import Metrics
 from tokenward.policy import Credential, CredentialKind
+from tokenward.store.organization_record import OrganizationRecord
 from tokenward.store.tables import Organization
 
 
@@ -56,20 +59,32 @@ def _principal(token_id: int) -> CachedPrincipal:
     return CachedPrincipal(principal, None, (ChangeKind.PERSONAL_TOKEN, token_id))
 
 
-def _snapshot(organization_id: int, slug: str) -> OrganizationSnapshot:
-    organization = Organization(
-        id=organization_id, slug=slug, name=slug.title(), created_at=dt.datetime.now(dt.UTC)
+def _row(organization_id: int, slug: str) -> Organization:
+    return Organization(
+        id=organization_id,
+        slug=slug,
+        name=slug.title(),
+        allow_personal_tokens=False,
+        personal_token_enforcement="report",
+        personal_token_max_lifetime_days=30,
+        require_2fa=True,
+        created_at=dt.datetime.now(dt.UTC),
+        require_sso=True,
     )
-    return OrganizationSnapshot.of(organization)
 
 
-def test_a_snapshot_keeps_every_column_and_hands_out_fresh_rows() -> None:
-    snapshot = _snapshot(3, "acme")
-    first, second = snapshot.model(), snapshot.model()
-    assert first is not second
-    assert (first.id, first.slug, first.name) == (3, "acme", "Acme")
-    first.name = "changed"
-    assert snapshot.model().name == "Acme"
+def _snapshot(organization_id: int, slug: str) -> OrganizationRecord:
+    return OrganizationRecord.of(_row(organization_id, slug))
+
+
+def test_a_record_keeps_every_column_and_cannot_be_changed() -> None:
+    row = _row(3, "acme")
+    record = OrganizationRecord.of(row)
+    for attribute in sa_inspect(Organization).column_attrs:
+        assert getattr(record, attribute.key) == getattr(row, attribute.key), attribute.key
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        record.name = "changed"  # type: ignore[misc]
+    assert record.name == "Acme"
 
 
 def _caches(clock: Clock | None = None) -> GateCaches:
