@@ -11,7 +11,6 @@ from types import SimpleNamespace
 
 import httpx
 from fastapi import Request
-from sqlalchemy import event
 
 from bench.environment import serve
 from bench.load import WRK, rate, throughput
@@ -142,7 +141,7 @@ async def _cold_and_warm(
 
     try:
         await one(*samples[0])  # connect and prepare the statements outside the measurement
-        event.listen(store.engine.sync_engine, "before_cursor_execute", count)
+        store.listen("before_cursor_execute", count)
         for sample in samples[1:]:
             caches.flush()  # the organization too may have been read for an earlier sample
             before = statements

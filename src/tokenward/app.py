@@ -79,7 +79,7 @@ def create_app(settings: Settings) -> FastAPI:
     )
     coherence = Coherence(caches, metrics, settings.database_url)
     store = Store(settings.database_url, session_info={COHERENCE_KEY: coherence})
-    coherence.watch(store.engine)
+    coherence.watch(store)
     health = StoreHealth(store)
     health.watch()
     cookies = SessionCookies(settings.secret_key)

@@ -9,7 +9,6 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import event
 
 from tests.fastpath.conftest import (
     HANG,
@@ -49,15 +48,15 @@ class _Statements:
     """Counts the SELECTs a server's store runs (usage batches may write meanwhile)."""
 
     def __init__(self, server: LiveServer) -> None:
-        self.engine = server.app.state.store.engine.sync_engine
+        self.store = server.app.state.store
         self.selects = 0
 
     def __enter__(self) -> _Statements:
-        event.listen(self.engine, "before_cursor_execute", self._count)
+        self.store.listen("before_cursor_execute", self._count)
         return self
 
     def __exit__(self, *_: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._count)
+        self.store.remove("before_cursor_execute", self._count)
 
     def _count(self, *args: Any) -> None:
         if str(args[2]).lstrip().upper().startswith("SELECT"):

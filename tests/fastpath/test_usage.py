@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from tests.conftest import BACKENDS
 from tests.fastpath.conftest import on_server_loop, start_server
@@ -35,15 +35,15 @@ def quiet_server(database_url: str) -> Iterator[LiveServer]:
 
 class _Writes:
     def __init__(self, server: LiveServer) -> None:
-        self.engine = server.app.state.store.engine.sync_engine
+        self.store = server.app.state.store
         self.statements: list[str] = []
 
     def __enter__(self) -> _Writes:
-        event.listen(self.engine, "before_cursor_execute", self._seen)
+        self.store.listen("before_cursor_execute", self._seen)
         return self
 
     def __exit__(self, *_: object) -> None:
-        event.remove(self.engine, "before_cursor_execute", self._seen)
+        self.store.remove("before_cursor_execute", self._seen)
 
     def _seen(self, *args: Any) -> None:
         statement = str(args[2]).lstrip().upper()

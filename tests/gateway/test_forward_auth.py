@@ -7,7 +7,6 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
-from sqlalchemy import event
 
 from tests.gateway.upstream import Upstream
 from tests.support import World, unique
@@ -118,20 +117,20 @@ def test_warm_checks_touch_no_store(gateway_world: World, upstream: Upstream) ->
     for _ in range(3):
         for path in paths:
             assert bearer.get(path).status_code == 200
-    engine = world.server.app.state.store.engine.sync_engine
+    store = world.server.app.state.store
     selects: list[str] = []
 
     def count(*args: Any) -> None:
         if str(args[2]).lstrip().upper().startswith("SELECT"):
             selects.append(str(args[2]))
 
-    event.listen(engine, "before_cursor_execute", count)
+    store.listen("before_cursor_execute", count)
     try:
         for _ in range(10):
             for path in paths:
                 assert bearer.get(path).status_code == 200
     finally:
-        event.remove(engine, "before_cursor_execute", count)
+        store.remove("before_cursor_execute", count)
     assert selects == []
 
 

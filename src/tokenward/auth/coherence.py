@@ -11,13 +11,14 @@ from __future__ import annotations
 import logging
 import time
 
-from sqlalchemy import event, func, select, text
+from sqlalchemy import func, select, text
 from sqlalchemy.engine import ExceptionContext
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.auth.caches import GateCaches
 from tokenward.auth.changes import CHANNEL, Change
 from tokenward.metrics import Metrics
+from tokenward.store.engine import Store
 from tokenward.store.notifications import NotificationListener, asyncpg_dsn
 
 __all__ = ["COHERENCE_KEY", "Coherence", "commit_changes"]
@@ -62,7 +63,7 @@ class Coherence:
         if self.listener is not None:
             self.listener.start()
 
-    def watch(self, engine: AsyncEngine) -> None:
+    def watch(self, store: Store) -> None:
         """Treat a lost store connection as a reason to distrust the caches (fail closed).
 
         The listener may not have noticed yet (a dead network is seen by whoever speaks first):
@@ -73,7 +74,7 @@ class Coherence:
             if context.is_disconnect or isinstance(context.original_exception, OSError):
                 self.store_failed()
 
-        event.listen(engine.sync_engine, "handle_error", failed)
+        store.listen("handle_error", failed)
 
     def store_failed(self) -> None:
         self.caches.flush()

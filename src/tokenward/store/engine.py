@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -94,6 +94,37 @@ def _owner_only(database_url: str) -> None:
                 log.warning("made %s readable by its owner only (it was open to others)", file)
 
 
+def _read_only(dbapi_connection: Any, record: Any) -> None:
+    _configure_sqlite(dbapi_connection, record)
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA query_only=ON")  # a lookup that tried to write would fail, loudly
+    cursor.close()
+
+
+def _loop_reader_for(database_url: str) -> Engine | None:
+    """SQLite's readers on the event loop's own thread: a file database only.
+
+    A lookup of a few indexed rows takes tens of microseconds in SQLite, less than handing it to
+    aiosqlite's thread and waiting for the loop to be woken back (under load the loop holds the
+    interpreter and the driver's thread waits its turn for it). In WAL mode a reader waits for no
+    writer, so nothing here waits on a lock. The connections are read-only; writes, and every
+    session, stay on aiosqlite's thread.
+    """
+    if not database_url.startswith("sqlite+aiosqlite:///") or database_url.endswith(":memory:"):
+        return None
+    engine = create_engine(
+        database_url.replace("sqlite+aiosqlite:", "sqlite+pysqlite:", 1),
+        pool_size=SQLITE_POOL_SIZE,
+        max_overflow=0,
+        pool_timeout=30,
+        pool_pre_ping=False,
+        # Lent to one caller at a time, whichever thread it runs on (the loop's, a test's).
+        connect_args={"check_same_thread": False},
+    )
+    event.listen(engine, "connect", _read_only)
+    return engine
+
+
 def create_engine_for(database_url: str) -> AsyncEngine:
     if database_url.startswith("sqlite"):
         memory = database_url.endswith(":memory:")
@@ -140,20 +171,39 @@ class Store:
             else self.engine.execution_options(isolation_level="AUTOCOMMIT")
         )
         self._reader: Engine = reader.sync_engine
+        self._loop_reader = _loop_reader_for(database_url)
+        # Every engine statements run on: listeners (errors, statement counts) go on each.
+        self.engines: tuple[Engine, ...] = (self.engine.sync_engine,) + (
+            (self._loop_reader,) if self._loop_reader is not None else ()
+        )
+
+    def listen(self, identifier: str, listener: Callable[..., Any]) -> None:
+        """Listen to an engine event (``handle_error``, ``before_cursor_execute``) wherever the
+        store runs statements."""
+        for engine in self.engines:
+            event.listen(engine, identifier, listener)
+
+    def remove(self, identifier: str, listener: Callable[..., Any]) -> None:
+        for engine in self.engines:
+            event.remove(engine, identifier, listener)
 
     async def read(self, query: Callable[[Connection], T]) -> T:
         """Run ``query``'s reads on a connection of the pool, outside any session.
 
         For the lookups of the request path: checkout, statements and checkin happen in one hop
-        to the driver's side (an ``AsyncConnection`` makes three, a session more). On PostgreSQL
-        the connection is in autocommit: each statement is its own snapshot, with no BEGIN and
-        ROLLBACK round trips around it. Errors are the engine's own, and reach its
-        ``handle_error`` listeners as any statement's do.
+        to the driver's side (an ``AsyncConnection`` makes three, a session more), or on SQLite
+        with a file database, on the loop's own thread with no hop at all. On PostgreSQL the
+        connection is in autocommit: each statement is its own snapshot, with no BEGIN and
+        ROLLBACK round trips around it. Errors are the engine's own, and reach the ``handle_error``
+        listeners given to :meth:`listen` as any statement's do.
         """
-        return await greenlet_spawn(self._read, query)
+        if self._loop_reader is not None:
+            return self._read_on(self._loop_reader, query)
+        return await greenlet_spawn(self._read_on, self._reader, query)
 
-    def _read(self, query: Callable[[Connection], T]) -> T:
-        with self._reader.connect() as connection:
+    @staticmethod
+    def _read_on(engine: Engine, query: Callable[[Connection], T]) -> T:
+        with engine.connect() as connection:
             return query(connection)
 
     @property
@@ -169,6 +219,8 @@ class Store:
 
     async def close(self) -> None:
         await self.engine.dispose()
+        if self._loop_reader is not None:
+            self._loop_reader.dispose()
 
 
 async def close_quietly(session: AsyncSession) -> None:

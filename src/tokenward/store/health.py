@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from sqlalchemy import event
 from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -42,7 +41,7 @@ class StoreHealth:
             if context.is_disconnect or isinstance(context.original_exception, OSError):
                 self.failed()
 
-        event.listen(self.store.engine.sync_engine, "handle_error", failed)
+        self.store.listen("handle_error", failed)
 
     def failed(self) -> None:
         """The store was seen failing: answer down until the next check (within ``interval``)."""
