@@ -115,11 +115,6 @@ async def _cold_and_warm(
         )
     )
     timings = _Timings()
-    statements = 0
-
-    def count(*_: object) -> None:
-        nonlocal statements
-        statements += 1
 
     async def one(token: str, slug: str) -> None:
         authentication = await authenticator.authenticate(
@@ -141,15 +136,15 @@ async def _cold_and_warm(
 
     try:
         await one(*samples[0])  # connect and prepare the statements outside the measurement
-        store.listen("before_cursor_execute", count)
-        for sample in samples[1:]:
-            caches.flush()  # the organization too may have been read for an earlier sample
-            before = statements
-            timings.cold.append(await timed(*sample))
-            timings.cold_statements += statements - before
-            before = statements
-            timings.warm.append(await timed(*sample))
-            timings.warm_statements += statements - before
+        with store.statements() as seen:
+            for sample in samples[1:]:
+                caches.flush()  # the organization too may have been read for an earlier sample
+                before = len(seen)
+                timings.cold.append(await timed(*sample))
+                timings.cold_statements += len(seen) - before
+                before = len(seen)
+                timings.warm.append(await timed(*sample))
+                timings.warm_statements += len(seen) - before
     finally:
         await store.close()
     return timings

@@ -48,19 +48,19 @@ class _Statements:
     """Counts the SELECTs a server's store runs (usage batches may write meanwhile)."""
 
     def __init__(self, server: LiveServer) -> None:
-        self.store = server.app.state.store
-        self.selects = 0
+        self._watch = server.app.state.store.statements()
+        self._seen: list[str] = []
 
     def __enter__(self) -> _Statements:
-        self.store.listen("before_cursor_execute", self._count)
+        self._seen = self._watch.__enter__()
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.store.remove("before_cursor_execute", self._count)
+    def __exit__(self, *exc: Any) -> None:
+        self._watch.__exit__(*exc)
 
-    def _count(self, *args: Any) -> None:
-        if str(args[2]).lstrip().upper().startswith("SELECT"):
-            self.selects += 1
+    @property
+    def selects(self) -> int:
+        return sum(sql.lstrip().upper().startswith("SELECT") for sql in self._seen)
 
 
 # --- one process ---------------------------------------------------------------------------

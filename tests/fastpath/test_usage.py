@@ -35,20 +35,20 @@ def quiet_server(database_url: str) -> Iterator[LiveServer]:
 
 class _Writes:
     def __init__(self, server: LiveServer) -> None:
-        self.store = server.app.state.store
-        self.statements: list[str] = []
+        self._watch = server.app.state.store.statements()
+        self._seen: list[str] = []
 
     def __enter__(self) -> _Writes:
-        self.store.listen("before_cursor_execute", self._seen)
+        self._seen = self._watch.__enter__()
         return self
 
-    def __exit__(self, *_: object) -> None:
-        self.store.remove("before_cursor_execute", self._seen)
+    def __exit__(self, *exc: Any) -> None:
+        self._watch.__exit__(*exc)
 
-    def _seen(self, *args: Any) -> None:
-        statement = str(args[2]).lstrip().upper()
-        if statement.startswith(("INSERT", "UPDATE", "DELETE")):
-            self.statements.append(statement)
+    @property
+    def statements(self) -> list[str]:
+        upper = (sql.lstrip().upper() for sql in self._seen)
+        return [sql for sql in upper if sql.startswith(("INSERT", "UPDATE", "DELETE"))]
 
 
 def _usage_rows(database_url: str, organization_id: int) -> list[tuple[str, int, int, int]]:

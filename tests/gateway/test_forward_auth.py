@@ -4,7 +4,6 @@ and the resolver's cache, coalescing and failure."""
 from __future__ import annotations
 
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
 
 import httpx
 
@@ -117,21 +116,11 @@ def test_warm_checks_touch_no_store(gateway_world: World, upstream: Upstream) ->
     for _ in range(3):
         for path in paths:
             assert bearer.get(path).status_code == 200
-    store = world.server.app.state.store
-    selects: list[str] = []
-
-    def count(*args: Any) -> None:
-        if str(args[2]).lstrip().upper().startswith("SELECT"):
-            selects.append(str(args[2]))
-
-    store.listen("before_cursor_execute", count)
-    try:
+    with world.server.app.state.store.statements() as seen:
         for _ in range(10):
             for path in paths:
                 assert bearer.get(path).status_code == 200
-    finally:
-        store.remove("before_cursor_execute", count)
-    assert selects == []
+    assert [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")] == []
 
 
 def test_a_token_revoked_for_the_organization_is_refused_there_only(

@@ -13,8 +13,6 @@ from collections.abc import Awaitable, Callable
 from functools import partial
 from typing import TypeVar
 
-from sqlalchemy import Connection
-
 from tokenward.auth.caches import GateCaches
 from tokenward.auth.database import RequestDatabase
 from tokenward.auth.lru import MISSING
@@ -28,6 +26,7 @@ from tokenward.store.admission_queries import (
 )
 from tokenward.store.engine import Store
 from tokenward.store.organization_record import OrganizationFields, OrganizationRecord
+from tokenward.store.reads import Reads
 from tokenward.store.tables import Organization
 
 __all__ = ["CachedOrganizations"]
@@ -100,7 +99,7 @@ class CachedOrganizations:
         record: OrganizationRecord | None,
         user_id: int | None,
         token_id: int | None,
-        read: Callable[[Connection], OrganizationRead],
+        read: Callable[[Reads], Awaitable[OrganizationRead]],
     ) -> Found:
         caches = self.caches
         generation = caches.generation

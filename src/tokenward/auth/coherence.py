@@ -12,7 +12,6 @@ import logging
 import time
 
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from tokenward.auth.caches import GateCaches
@@ -69,12 +68,7 @@ class Coherence:
         The listener may not have noticed yet (a dead network is seen by whoever speaks first):
         until it has reconnected, nothing is answered from a cache.
         """
-
-        def failed(context: ExceptionContext) -> None:
-            if context.is_disconnect or isinstance(context.original_exception, OSError):
-                self.store_failed()
-
-        store.listen("handle_error", failed)
+        store.on_failure(self.store_failed)
 
     def store_failed(self) -> None:
         self.caches.flush()

@@ -5,19 +5,19 @@
 from __future__ import annotations
 
 import functools
-from collections.abc import AsyncIterator, Callable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import AsyncExitStack
 from typing import Annotated, Any, TypeVar
 
 import anyio
 from fastapi import Depends, Request
-from sqlalchemy import Connection, Executable, Row
+from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import Session
 from starlette.types import Scope
 
 from tokenward.http.before_response import before_response
 from tokenward.store.engine import Store, close_quietly
+from tokenward.store.reads import AsyncConnectionReads, Reads
 
 __all__ = ["Database", "RequestDatabase"]
 
@@ -75,7 +75,7 @@ class RequestDatabase:
                 request_end.push_async_callback(_close_shielded, session)
         return session
 
-    async def read(self, query: Callable[[Connection], T]) -> T:
+    async def read(self, query: Callable[[Reads], Awaitable[T]]) -> T:
         """Run ``query``'s reads (plain Core statements) without the ORM session's machinery.
         On the session's connection when it holds one (a request never waits for a second
         connection while holding one, so requests cannot drain the pool waiting on each other);
@@ -84,20 +84,16 @@ class RequestDatabase:
         and stops the caches."""
         session = self._session
         if session is not None and session.in_transaction():
-
-            def in_session(sync_session: Session) -> T:
-                return query(sync_session.connection())
-
-            return await session.run_sync(in_session)
+            return await query(AsyncConnectionReads(await session.connection()))
         return await self._store.read(query)
 
     async def rows(
-        self, statement: Executable, parameters: Mapping[str, Any]
-    ) -> Sequence[Row[Any]]:
-        """A read-only statement's rows, read as ``read`` does."""
+        self, statement: Select[*tuple[Any, ...]], parameters: Mapping[str, Any]
+    ) -> Sequence[Sequence[Any]]:
+        """A read-only statement's rows (tuples), read as ``read`` does."""
 
-        def run(connection: Connection) -> Sequence[Row[Any]]:
-            return connection.execute(statement, parameters).all()
+        async def run(reads: Reads) -> Sequence[Sequence[Any]]:
+            return await reads.all(statement, parameters)
 
         return await self.read(run)
 

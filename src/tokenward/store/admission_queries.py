@@ -2,7 +2,7 @@
 caller's membership role there. Outsiders get the organization with no role.
 
 Reads (safe methods) take the organization as columns, with the role and whether the caller's
-personal token is cut off there, in one statement on a ``Connection`` (see ``CachedOrganizations``
+personal token is cut off there, in one statement (``Store.read``; see ``CachedOrganizations``
 for where it runs). Requests that change something load the ORM row in their session instead:
 their handler may modify it.
 """
@@ -13,9 +13,10 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Select, and_, bindparam, inspect, select
+from sqlalchemy import ColumnElement, Select, and_, bindparam, inspect, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from tokenward.store.reads import Reads
 from tokenward.store.tables import (
     SLUG_PATTERN,
     Membership,
@@ -90,8 +91,8 @@ def _parameters(user_id: int | None, token_id: int | None) -> dict[str, int]:
     }
 
 
-def read_organization(
-    connection: Connection,
+async def read_organization(
+    reads: Reads,
     *,
     slug: str | None = None,
     organization_id: int | None = None,
@@ -107,27 +108,27 @@ def read_organization(
         query, parameters["slug"] = _BY_SLUG, slug
     else:
         query, parameters["organization_id"] = _BY_ID, organization_id
-    row = connection.execute(query, parameters).first()
-    if row is None:
+    rows = await reads.all(query, parameters)
+    if not rows:
         return OrganizationRead(None)
-    *columns, role, revocation = row
+    *columns, role, revocation = rows[0]
     return OrganizationRead(dict(zip(_COLUMNS, columns, strict=True)), role, revocation is not None)
 
 
-def read_membership(
-    connection: Connection, *, organization_id: int, user_id: int, token_id: int | None
+async def read_membership(
+    reads: Reads, *, organization_id: int, user_id: int, token_id: int | None
 ) -> tuple[str | None, bool]:
     """The user's role in the organization (None for a non-member) and whether the personal
     token is cut off there: one statement."""
     parameters = {"organization_id": organization_id, **_parameters(user_id, token_id)}
-    row = connection.execute(_STANDING, parameters).first()
-    return (row[0], row[1] is not None) if row is not None else (None, False)
+    rows = await reads.all(_STANDING, parameters)
+    return (rows[0][0], rows[0][1] is not None) if rows else (None, False)
 
 
-def read_revoked(connection: Connection, *, organization_id: int, token_id: int) -> bool:
+async def read_revoked(reads: Reads, *, organization_id: int, token_id: int) -> bool:
     """Whether an owner or manager cut this personal token off from the organization."""
     parameters = {"organization_id": organization_id, "token_id": token_id}
-    return connection.execute(_REVOKED, parameters).first() is not None
+    return bool(await reads.all(_REVOKED, parameters))
 
 
 def _with_role(user_id: int | None) -> Select[Organization, str | None]:

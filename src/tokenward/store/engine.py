@@ -5,11 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -17,8 +18,9 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
-from sqlalchemy.util import greenlet_spawn
 
+from tokenward.store.driver_reads import DriverPool
+from tokenward.store.reads import AsyncConnectionReads, ConnectionReads, Reads, StatementWatch
 from tokenward.store.sqlite_driver import one_crossing_dbapi
 
 __all__ = ["Store", "close_quietly"]
@@ -165,46 +167,50 @@ class Store:
         self.sessions = async_sessionmaker(
             self.engine, expire_on_commit=False, info=session_info or {}
         )
-        reader = (
-            self.engine
-            if database_url.startswith("sqlite")
-            else self.engine.execution_options(isolation_level="AUTOCOMMIT")
-        )
-        self._reader: Engine = reader.sync_engine
         self._loop_reader = _loop_reader_for(database_url)
-        # Every engine statements run on: listeners (errors, statement counts) go on each.
-        self.engines: tuple[Engine, ...] = (self.engine.sync_engine,) + (
+        engines = (self.engine.sync_engine,) + (
             (self._loop_reader,) if self._loop_reader is not None else ()
         )
+        self._failure_listeners: list[Callable[[], None]] = []
+        for engine in engines:
+            event.listen(engine, "handle_error", self._handle_error)
+        self.statements = StatementWatch(engines)
+        self._driver = (
+            DriverPool(database_url, self.engine.dialect, self.statements, self._failed)
+            if self.engine.dialect.name == "postgresql"
+            else None
+        )
 
-    def listen(self, identifier: str, listener: Callable[..., Any]) -> None:
-        """Listen to an engine event (``handle_error``, ``before_cursor_execute``) wherever the
-        store runs statements."""
-        for engine in self.engines:
-            event.listen(engine, identifier, listener)
+    def on_failure(self, listener: Callable[[], None]) -> None:
+        """Call ``listener`` whenever a statement finds the store gone (a lost connection or
+        server), on any of the paths statements take."""
+        self._failure_listeners.append(listener)
 
-    def remove(self, identifier: str, listener: Callable[..., Any]) -> None:
-        for engine in self.engines:
-            event.remove(engine, identifier, listener)
+    def _handle_error(self, context: ExceptionContext) -> None:
+        if context.is_disconnect or isinstance(context.original_exception, OSError):
+            self._failed()
 
-    async def read(self, query: Callable[[Connection], T]) -> T:
-        """Run ``query``'s reads on a connection of the pool, outside any session.
+    def _failed(self) -> None:
+        for listener in self._failure_listeners:
+            listener()
 
-        For the lookups of the request path: checkout, statements and checkin happen in one hop
-        to the driver's side (an ``AsyncConnection`` makes three, a session more), or on SQLite
-        with a file database, on the loop's own thread with no hop at all. On PostgreSQL the
-        connection is in autocommit: each statement is its own snapshot, with no BEGIN and
-        ROLLBACK round trips around it. Errors are the engine's own, and reach the ``handle_error``
-        listeners given to :meth:`listen` as any statement's do.
+    async def read(self, query: Callable[[Reads], Awaitable[T]]) -> T:
+        """Run ``query``'s reads outside any session, with no transaction around them: each
+        statement sees the latest commit.
+
+        For the lookups of the request path, by the shortest way each backend has: on
+        PostgreSQL, asyncpg's prepared statements on a pool of their own (``driver_reads``); on
+        SQLite with a file database, a read-only connection on the loop's own thread. Failures
+        are the store's: ``SQLAlchemyError`` raised, failure listeners told.
         """
+        if self._driver is not None:
+            return await self._driver.read(query)
         if self._loop_reader is not None:
-            return self._read_on(self._loop_reader, query)
-        return await greenlet_spawn(self._read_on, self._reader, query)
-
-    @staticmethod
-    def _read_on(engine: Engine, query: Callable[[Connection], T]) -> T:
-        with engine.connect() as connection:
-            return query(connection)
+            with self._loop_reader.connect() as connection:
+                # Runs to its end without yielding: nothing else uses the connection meanwhile.
+                return await query(ConnectionReads(connection))
+        async with self.engine.connect() as connection:
+            return await query(AsyncConnectionReads(connection))
 
     @property
     def dialect(self) -> str:
@@ -218,6 +224,8 @@ class Store:
             await connection.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        if self._driver is not None:
+            await self._driver.close()
         await self.engine.dispose()
         if self._loop_reader is not None:
             self._loop_reader.dispose()

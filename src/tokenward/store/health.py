@@ -12,7 +12,6 @@ import asyncio
 import time
 from collections.abc import Callable
 
-from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.exc import SQLAlchemyError
 
 from tokenward.store.engine import Store
@@ -37,11 +36,7 @@ class StoreHealth:
         self.checks = 0  # store round trips made for probes
 
     def watch(self) -> None:
-        def failed(context: ExceptionContext) -> None:
-            if context.is_disconnect or isinstance(context.original_exception, OSError):
-                self.failed()
-
-        self.store.listen("handle_error", failed)
+        self.store.on_failure(self.failed)
 
     def failed(self) -> None:
         """The store was seen failing: answer down until the next check (within ``interval``)."""

@@ -1,6 +1,6 @@
 """Lookups that turn a credential (token digest or session key hash) into its owner.
 
-Each is one statement on a connection outside any session (``Store.read``): the credential's row,
+Each is one statement outside any session (``Store.read``): the credential's row,
 its user's, and the organizations where it passed single sign-on, joined in, one row per such
 organization (one row with NULL when there is none). Columns, not ORM objects: what
 authentication needs and nothing more (no password hash, no TOTP secret leaves the store for it).
@@ -15,8 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import bindparam, select
 
+from tokenward.store.reads import Reads
 from tokenward.store.tables import (
     LoginSession,
     OrganizationToken,
@@ -127,16 +128,16 @@ _LOGIN_SESSION = (
 )
 
 
-def find_personal_token(connection: Connection, digest: str) -> PersonalTokenRecord | None:
-    rows = connection.execute(_PERSONAL_TOKEN, {"digest": digest}).all()
+async def find_personal_token(reads: Reads, digest: str) -> PersonalTokenRecord | None:
+    rows = await reads.all(_PERSONAL_TOKEN, {"digest": digest})
     return PersonalTokenRecord(*_with_sso(rows)) if rows else None
 
 
-def find_organization_token(connection: Connection, digest: str) -> OrganizationTokenRecord | None:
-    row = connection.execute(_ORGANIZATION_TOKEN, {"digest": digest}).first()
-    return OrganizationTokenRecord(*row) if row else None
+async def find_organization_token(reads: Reads, digest: str) -> OrganizationTokenRecord | None:
+    rows = await reads.all(_ORGANIZATION_TOKEN, {"digest": digest})
+    return OrganizationTokenRecord(*rows[0]) if rows else None
 
 
-def find_login_session(connection: Connection, key_hash: str) -> LoginSessionRecord | None:
-    rows = connection.execute(_LOGIN_SESSION, {"key_hash": key_hash}).all()
+async def find_login_session(reads: Reads, key_hash: str) -> LoginSessionRecord | None:
+    rows = await reads.all(_LOGIN_SESSION, {"key_hash": key_hash})
     return LoginSessionRecord(*_with_sso(rows)) if rows else None

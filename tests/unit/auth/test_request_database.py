@@ -10,7 +10,7 @@ from typing import Any
 
 import anyio
 from fastapi import FastAPI, Request
-from sqlalchemy import text
+from sqlalchemy import literal, select, text
 from starlette.types import Message
 
 from tests.support import run_async
@@ -124,7 +124,7 @@ def test_a_request_that_reads_rows_only_holds_no_connection_after(tmp_path: Path
         found: list[Any] = []
 
         async def rows_only(database: RequestDatabase) -> None:
-            found.extend(await database.rows(text("SELECT 7"), {}))
+            found.extend(await database.rows(select(literal(7)), {}))
             assert _checked_out(store) == 0
 
         try:
