@@ -107,10 +107,11 @@ async def _cold_and_warm(
     caches.usable = True  # measured in one process, with nothing changing underneath
     store = Store(database_url)
     usage = UsageRecorder(store, metrics, flush_seconds=3600)
-    authenticator = Authenticator(store, SessionCookies(secret), caches, usage)
+    organizations = CachedOrganizations(caches, store)
+    authenticator = Authenticator(store, SessionCookies(secret), caches, usage, organizations)
     request = _admission_request(
         SimpleNamespace(
-            cached_organizations=CachedOrganizations(caches, store),
+            cached_organizations=organizations,
             decision_recorder=DecisionRecorder(metrics, usage),
         )
     )
@@ -118,7 +119,11 @@ async def _cold_and_warm(
 
     async def one(token: str, slug: str) -> None:
         authentication = await authenticator.authenticate(
-            authorization=f"Bearer {token}", session_cookie=None, csrf_header=None, method="GET"
+            authorization=f"Bearer {token}",
+            session_cookie=None,
+            csrf_header=None,
+            method="GET",
+            organization=slug,  # as the middleware passes the organization an API path names
         )
         principal = authentication.principal
         assert principal is not None, authentication.error

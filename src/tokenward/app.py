@@ -121,7 +121,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.state.caches = caches
     app.state.coherence = coherence
     app.state.usage = usage
-    app.state.cached_organizations = CachedOrganizations(caches, store)
+    cached_organizations = CachedOrganizations(caches, store)
+    app.state.cached_organizations = cached_organizations
     app.state.decision_recorder = DecisionRecorder(metrics, usage)
     app.state.outbox = outbox
     app.state.scanner_keys = (
@@ -137,7 +138,8 @@ def create_app(settings: Settings) -> FastAPI:
     # full before anything touches the store), authentication after.
     app.add_middleware(BeforeResponseMiddleware)
     app.add_middleware(
-        AuthenticationMiddleware, authenticator=Authenticator(store, cookies, caches, usage)
+        AuthenticationMiddleware,
+        authenticator=Authenticator(store, cookies, caches, usage, cached_organizations),
     )
     app.add_middleware(
         BodyLimitMiddleware,

@@ -9,6 +9,8 @@ change notification), so only what a cold lookup reads can explain the answer.
 from __future__ import annotations
 
 import datetime as dt
+import functools
+from collections.abc import Callable
 
 import httpx
 from sqlalchemy import Update, insert, literal, select, update
@@ -177,3 +179,74 @@ def test_a_cold_lookup_reads_every_organization_a_credential_passed_sso_in(
     last = f"/api/0/organizations/{slugs[2]}/"
     assert_error(_cold(server, token, last), 403, "personal-token-sso-unauthorized")
     assert_error(_cold(server, member.session, last), 401, "sso-required")
+
+
+def _selects_of_one_request(server: LiveServer, request: Callable[[], httpx.Response]) -> list[str]:
+    """The SELECTs the server runs while answering ``request``, caches emptied first."""
+    _forget(server)
+    watch = server.app.state.store.statements()
+    seen = watch.__enter__()
+    try:
+        response = request()
+    finally:
+        watch.__exit__(None, None, None)
+    assert response.status_code < 500, response.text
+    return [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
+
+
+def test_a_read_that_misses_every_cache_reads_token_and_organization_in_one_statement(
+    world: World,
+) -> None:
+    """The personal token, and the organization the path names with the token's standing there:
+    one statement, and nothing more read by the gate; the answers are the warm path's."""
+    server = world.server
+    owner = world.session()
+    slug = world.organization(owner)
+    outsider = world.session()
+    member_token = world.bearer(world.personal_token(owner, ["org:read"]))
+    outsider_token = world.bearer(world.personal_token(outsider, ["org:read"]))
+    path = f"/api/0/organizations/{slug}/"
+
+    for token in (member_token, outsider_token):
+        selects = _selects_of_one_request(server, functools.partial(token.get, path))
+        assert len(selects) == 1, selects
+        assert "personal_tokens.token_hash" in selects[0], selects
+        assert "organizations.slug" in selects[0], selects
+        cold = _cold(server, token, path)
+        assert (cold.status_code, cold.json()) == (
+            token.get(path).status_code,
+            token.get(path).json(),
+        )
+    assert _cold(server, member_token, path).status_code == 200
+    assert _cold(server, outsider_token, path).status_code in (403, 404)
+
+
+def test_an_organization_token_and_a_slug_that_cannot_exist_are_read_as_before(
+    world: World,
+) -> None:
+    server = world.server
+    owner = world.session()
+    slug = world.organization(owner)
+    organization_token = world.bearer(world.organization_token(owner, slug, ["org:read"]))
+    personal_token = world.bearer(world.personal_token(owner, ["org:read"]))
+    path = f"/api/0/organizations/{slug}/"
+    selects = _selects_of_one_request(server, functools.partial(organization_token.get, path))
+    assert len(selects) == 2, selects
+    assert not any("personal_tokens.token_hash" in sql for sql in selects), selects
+    for odd in ("NUL%00", "UPPER", "x" * 300):
+        response = _cold(server, personal_token, f"/api/0/organizations/{odd}/")
+        assert response.status_code == 404, response.text
+
+
+def test_a_change_reads_the_organization_in_its_own_session(world: World) -> None:
+    server = world.server
+    owner = world.session()
+    slug = world.organization(owner)
+    token = world.bearer(world.personal_token(owner, ["org:read", "org:write"]))
+    path = f"/api/0/organizations/{slug}/"
+    body = {"name": "Renamed"}
+    selects = _selects_of_one_request(server, lambda: token.put(path, json=body))
+    assert not any(
+        "personal_tokens.token_hash" in sql and "organizations" in sql for sql in selects
+    )
+    assert token.get(path).json()["name"] == "Renamed"

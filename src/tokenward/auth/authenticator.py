@@ -9,6 +9,7 @@ from functools import partial
 from sqlalchemy.exc import SQLAlchemyError
 
 from tokenward import credentials
+from tokenward.auth.cached_organizations import CachedOrganizations
 from tokenward.auth.caches import CachedPrincipal, GateCaches
 from tokenward.auth.changes import ChangeKind
 from tokenward.auth.principal import ANONYMOUS, Authentication, Principal, UserIdentity
@@ -16,8 +17,10 @@ from tokenward.auth.sessions import SessionCookies, hash_session_key
 from tokenward.auth.usage import UsageRecorder
 from tokenward.errors import ApiError
 from tokenward.policy import Credential, CredentialKind
+from tokenward.store.cold_lookup import find_personal_token_and_standing
 from tokenward.store.engine import Store
 from tokenward.store.principals import (
+    PersonalTokenRecord,
     find_login_session,
     find_organization_token,
     find_personal_token,
@@ -65,11 +68,13 @@ class Authenticator:
         cookies: SessionCookies,
         caches: GateCaches | None = None,
         usage: UsageRecorder | None = None,
+        organizations: CachedOrganizations | None = None,
     ) -> None:
         self.store = store
         self.cookies = cookies
         self.caches = caches
         self.usage = usage
+        self.organizations = organizations
 
     async def authenticate(
         self,
@@ -78,11 +83,18 @@ class Authenticator:
         session_cookie: str | None,
         csrf_header: str | None,
         method: str,
+        organization: str | None = None,
     ) -> Authentication:
-        """Judge the Authorization header alone when present, else the session cookie."""
+        """Judge the Authorization header alone when present, else the session cookie.
+
+        ``organization``: the slug of the organization the request names, if any. A personal
+        token no cache holds is then read in one statement with that organization and the
+        token's standing there (``store.cold_lookup``), for a read: a change reads its own.
+        """
         try:
             if authorization is not None:
-                return await self._from_authorization(authorization)
+                warm = organization if method not in UNSAFE_METHODS else None
+                return await self._from_authorization(authorization, warm)
             if session_cookie:
                 return await self._from_session(session_cookie, csrf_header, method)
         except (SQLAlchemyError, OSError):
@@ -90,7 +102,7 @@ class Authenticator:
             return Authentication(error=unavailable())
         return ANONYMOUS
 
-    async def _from_authorization(self, header: str) -> Authentication:
+    async def _from_authorization(self, header: str, organization: str | None) -> Authentication:
         scheme, _, value = header.strip().partition(" ")
         if len(header) > _MAX_AUTHORIZATION_LENGTH or scheme.lower() != "bearer":
             return _invalid("The Authorization header must be 'Bearer <token>'.")
@@ -102,11 +114,7 @@ class Authenticator:
         cached = self.caches.principal(key) if self.caches is not None else None
         if cached is None:
             generation = self.caches.generation if self.caches is not None else 0
-            loaded = await (
-                self._personal(parsed)
-                if parsed.kind is credentials.TokenKind.PERSONAL
-                else self._organization(parsed)
-            )
+            loaded = await self._load(parsed, organization, generation)
             if isinstance(loaded, Authentication):
                 return loaded
             cached = loaded
@@ -119,8 +127,28 @@ class Authenticator:
             self.usage.used(principal.kind, principal.token_id)
         return Authentication(principal)
 
-    async def _personal(self, parsed: credentials.ParsedToken) -> CachedPrincipal | Authentication:
-        token = await self.store.read(partial(find_personal_token, digest=parsed.digest))
+    async def _load(
+        self, parsed: credentials.ParsedToken, organization: str | None, generation: int
+    ) -> CachedPrincipal | Authentication:
+        if parsed.kind is not credentials.TokenKind.PERSONAL:
+            return await self._organization(parsed)
+        caches, organizations = self.caches, self.organizations
+        if (
+            organization is None
+            or organizations is None
+            or caches is None
+            or caches.organization(organization) is not None
+        ):
+            found = await self.store.read(partial(find_personal_token, digest=parsed.digest))
+            return self._personal(found)
+        # The organization the request names, read with the token: one round trip, not two.
+        token, standing = await self.store.read(
+            partial(find_personal_token_and_standing, digest=parsed.digest, slug=organization)
+        )
+        organizations.remember_standing(generation, standing)
+        return self._personal(token)
+
+    def _personal(self, token: PersonalTokenRecord | None) -> CachedPrincipal | Authentication:
         if token is None or token.revoked_at is not None:
             return _invalid("The token is unknown or has been revoked.")
         principal = Principal(

@@ -18,6 +18,7 @@ from tokenward.auth.database import RequestDatabase
 from tokenward.auth.lru import MISSING
 from tokenward.store.admission_queries import (
     OrganizationRead,
+    TokenStanding,
     find_organization_by_id_with_role,
     find_organization_with_role,
     read_membership,
@@ -139,6 +140,19 @@ class CachedOrganizations:
         if user_id is not None:
             caches.remember_role(generation, organization.id, user_id, role)
         return organization, role
+
+    def remember_standing(self, generation: int, standing: TokenStanding) -> None:
+        """Remember what authentication read with a personal token the caches did not hold: the
+        organization its request names and the token's standing there (``cold_lookup``), under
+        the caches' one rule, as the gate's own read is remembered."""
+        if standing.columns is None:
+            return
+        caches = self.caches
+        record = OrganizationRecord(**standing.columns)
+        caches.remember_organization(generation, record)
+        if standing.user_id is not None and standing.token_id is not None:
+            caches.remember_role(generation, record.id, standing.user_id, standing.role)
+            caches.remember_revoked(generation, record.id, standing.token_id, standing.revoked)
 
     async def revoked_here(
         self, database: RequestDatabase, organization_id: int, token_id: int

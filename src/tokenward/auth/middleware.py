@@ -6,6 +6,7 @@ response, so public endpoints keep working whatever credential comes along.
 
 from __future__ import annotations
 
+import re
 from http.cookies import CookieError, SimpleCookie
 
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -17,6 +18,8 @@ from tokenward.auth.sessions import COOKIE_NAME
 __all__ = ["AUTHENTICATION_KEY", "AuthenticationMiddleware"]
 
 AUTHENTICATION_KEY = "tokenward.authentication"
+# The organization an API request names: read with a personal token no cache holds.
+_ORGANIZATION_PATH = re.compile(r"/api/0/organizations/([^/]+)/")
 
 
 def _cookie(raw: str | None, name: str) -> str | None:
@@ -48,11 +51,13 @@ class AuthenticationMiddleware:
                     cookie = value.decode("latin-1")
                 elif name == b"x-csrf-token":
                     csrf = value.decode("latin-1")
+            named = _ORGANIZATION_PATH.match(scope["path"]) if authorization is not None else None
             authentication: Authentication = await self.authenticator.authenticate(
                 authorization=authorization,
                 session_cookie=_cookie(cookie, COOKIE_NAME),
                 csrf_header=csrf,
                 method=scope["method"],
+                organization=named.group(1) if named is not None else None,
             )
             scope.setdefault("state", {})[AUTHENTICATION_KEY] = authentication
         await self.app(scope, receive, send)

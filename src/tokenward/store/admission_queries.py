@@ -10,6 +10,7 @@ their handler may modify it.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -28,18 +29,23 @@ from tokenward.store.tables import (
 _SLUG = re.compile(SLUG_PATTERN)
 
 __all__ = [
+    "ORGANIZATION_COLUMNS",
     "OrganizationRead",
+    "TokenStanding",
+    "could_exist",
     "find_organization_by_id_with_role",
     "find_organization_with_role",
     "find_project",
     "read_membership",
     "read_organization",
     "read_revoked",
+    "standing_of",
 ]
 
 # Every column of the row, not a chosen few: a setting added to the table reaches the decision
 # (and the caches) without anyone remembering to add it here.
-_COLUMNS = tuple(attribute.key for attribute in inspect(Organization).column_attrs)
+ORGANIZATION_COLUMNS = tuple(attribute.key for attribute in inspect(Organization).column_attrs)
+_COLUMNS = ORGANIZATION_COLUMNS
 _NOBODY = -1  # no user, no token: matches no row
 
 # Bound parameters, so the SQL text is one per statement and its prepared form is reused.
@@ -84,6 +90,23 @@ class OrganizationRead:
     revoked: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class TokenStanding:
+    """An organization's columns (None: no such organization) and a personal token's standing
+    there: the token's id, its user's role there and whether it is cut off there."""
+
+    columns: dict[str, Any] | None
+    token_id: int | None = None
+    user_id: int | None = None
+    role: str | None = None
+    revoked: bool = False
+
+
+def could_exist(slug: str) -> bool:
+    """Whether an organization could have this slug (anything else is not looked up)."""
+    return _SLUG.fullmatch(slug) is not None
+
+
 def _parameters(user_id: int | None, token_id: int | None) -> dict[str, int]:
     return {
         "user_id": _NOBODY if user_id is None else user_id,
@@ -113,6 +136,15 @@ async def read_organization(
         return OrganizationRead(None)
     *columns, role, revocation = rows[0]
     return OrganizationRead(dict(zip(_COLUMNS, columns, strict=True)), role, revocation is not None)
+
+
+def standing_of(tail: Sequence[Any], *, token_id: int | None, user_id: int | None) -> TokenStanding:
+    """A ``TokenStanding`` from a row's last columns: the organization's, role, cut-off."""
+    *columns, role, revocation = tail
+    if columns[0] is None:  # the organization's id: no such organization
+        return TokenStanding(None)
+    organization = dict(zip(ORGANIZATION_COLUMNS, columns, strict=True))
+    return TokenStanding(organization, token_id, user_id, role, revocation is not None)
 
 
 async def read_membership(

@@ -27,7 +27,14 @@ from tokenward.store.tables import (
     User,
 )
 
-__all__ = ["find_login_session", "find_organization_token", "find_personal_token"]
+__all__ = [
+    "PERSONAL_TOKEN",
+    "PersonalTokenRecord",
+    "find_login_session",
+    "find_organization_token",
+    "find_personal_token",
+    "personal_token_of",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +85,7 @@ def _with_sso(rows: Sequence[Sequence[Any]]) -> tuple[Any, ...]:
     return (*rows[0][:-1], organizations)
 
 
-_PERSONAL_TOKEN = (
+PERSONAL_TOKEN = (
     select(
         PersonalToken.id,
         PersonalToken.name,
@@ -129,8 +136,13 @@ _LOGIN_SESSION = (
 
 
 async def find_personal_token(reads: Reads, digest: str) -> PersonalTokenRecord | None:
-    rows = await reads.all(_PERSONAL_TOKEN, {"digest": digest})
-    return PersonalTokenRecord(*_with_sso(rows)) if rows else None
+    rows = await reads.all(PERSONAL_TOKEN, {"digest": digest})
+    return personal_token_of(rows) if rows else None
+
+
+def personal_token_of(rows: Sequence[Sequence[Any]]) -> PersonalTokenRecord:
+    """The record from ``PERSONAL_TOKEN``'s rows (one per SSO organization, at least one)."""
+    return PersonalTokenRecord(*_with_sso(rows))
 
 
 async def find_organization_token(reads: Reads, digest: str) -> OrganizationTokenRecord | None:
