@@ -221,6 +221,26 @@ def test_a_read_that_misses_every_cache_reads_token_and_organization_in_one_stat
     assert _cold(server, outsider_token, path).status_code in (403, 404)
 
 
+def test_the_project_list_reads_once_warm_and_twice_cold(world: World) -> None:
+    """Warm, its own statement alone; cold, the token and organization's one before it."""
+    server = world.server
+    owner = world.session()
+    slug = world.organization(owner)
+    world.project(owner, slug)
+    token = world.bearer(world.personal_token(owner, ["project:read"]))
+    path = f"/api/0/organizations/{slug}/projects/"
+    cold = _selects_of_one_request(server, functools.partial(token.get, path))
+    assert len(cold) == 2, cold
+    watch = server.app.state.store.statements()
+    seen = watch.__enter__()
+    try:
+        assert len(token.get(path).json()) == 1
+    finally:
+        watch.__exit__(None, None, None)
+    selects = [sql for sql in seen if sql.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 1 and "projects" in selects[0], seen
+
+
 def test_an_organization_token_and_a_slug_that_cannot_exist_are_read_as_before(
     world: World,
 ) -> None:
