@@ -20,7 +20,14 @@ from collections.abc import Mapping
 
 from bench.end_to_end import end_to_end
 from bench.environment import temporary_database
-from bench.figures import Figure, cold_path, gate_cost, propagation, usage_writes
+from bench.figures import (
+    Figure,
+    cold_path,
+    gate_cost,
+    health_cost,
+    propagation,
+    usage_writes,
+)
 from bench.gateway import gateway_cost
 from bench.leak_report import leak_report
 from bench.scale import principal_memory, token_scale
@@ -53,6 +60,7 @@ def main(environ: Mapping[str, str] | None = None) -> list[Figure]:
     ]
     with temporary_database() as url:
         figures.append(gate_cost(url, secret, seconds=seconds, rounds=rounds))
+        figures.append(health_cost(url, secret, seconds=seconds, rounds=rounds))
         figures.append(gateway_cost(url, secret, seconds=seconds))
     with temporary_database() as url:
         tokens, organizations = (

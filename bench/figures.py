@@ -28,7 +28,7 @@ from tokenward.metrics import Metrics
 from tokenward.policy import Requirement, Role
 from tokenward.store.engine import Store
 
-__all__ = ["Figure", "cold_path", "gate_cost", "propagation", "usage_writes"]
+__all__ = ["Figure", "cold_path", "gate_cost", "health_cost", "propagation", "usage_writes"]
 
 GATED = "bench.apps:gated_app"
 AUTH_OFF = "bench.apps:auth_off_app"
@@ -54,6 +54,10 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:.2f} ms"
 
 
+# What ``rate`` measures with: wrk when installed (16 connections either way).
+_LOAD_GENERATOR = "wrk -t1 -c16" if WRK else "asyncio + httpx, 16 connections"
+
+
 def gate_cost(database_url: str, secret: str, *, seconds: float, rounds: int = 2) -> Figure:
     """Figure 1: one organization endpoint with a personal token through the middleware and the
     gate (warm caches), against the same endpoint with authentication switched off."""
@@ -76,7 +80,33 @@ def gate_cost(database_url: str, secret: str, *, seconds: float, rounds: int = 2
             ("gated requests/s (token, middleware + gate)", f"{best[GATED]:.0f}"),
             ("auth-off requests/s (same endpoint)", f"{best[AUTH_OFF]:.0f}"),
             ("ratio", f"{ratio:.3f}"),
-            ("load generator", "wrk -t1 -c16" if WRK else "asyncio + httpx, 16 connections"),
+            ("load generator", _LOAD_GENERATOR),
+        ],
+    )
+
+
+def health_cost(database_url: str, secret: str, *, seconds: float, rounds: int) -> Figure:
+    """`/healthz` against the gated organization endpoint on the same server, alternated: a probe
+    answers from the last store check (one a second at most), so it must cost no more than a
+    request the gate answers from its caches."""
+    with serve(GATED, database_url, secret) as server:
+        owner = owner_with_token(database_url, server.url)
+        gated, health = f"{server.url}/api/0/organizations/{owner.slug}/", f"{server.url}/healthz"
+        best = {gated: 0.0, health: 0.0}
+        rate(gated, owner.bearer, seconds=1)  # warm caches and connections
+        for _ in range(rounds):
+            for url, headers in ((health, {}), (gated, owner.bearer)):
+                best[url] = max(best[url], rate(url, headers, seconds=seconds))
+        owner.session.close()
+    ratio = best[health] / best[gated]
+    return Figure(
+        "health",
+        f"/healthz {ratio:.2f}x the gated endpoint's requests/s (goal >= 1x)",
+        [
+            ("/healthz requests/s", f"{best[health]:.0f}"),
+            ("GET /api/0/organizations/{org}/ requests/s (token)", f"{best[gated]:.0f}"),
+            ("ratio", f"{ratio:.2f}"),
+            ("load generator", _LOAD_GENERATOR),
         ],
     )
 

@@ -30,6 +30,7 @@ def test_the_benchmark_runs_end_to_end_on_tiny_sizes(capsys: pytest.CaptureFixtu
     assert [figure.name for figure in figures] == [
         "end-to-end",
         "gate-cost",
+        "health",
         "gateway",
         "cold-path",
         "token-scale",
