@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from functools import partial
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from tokenward.auth.caches import GateCaches
 from tokenward.auth.database import RequestDatabase
@@ -108,12 +108,9 @@ class CachedOrganizations:
             found = await database.read(read)
             if found.columns is None:  # not cached: creating an organization needs no event
                 return None, None
-            record = OrganizationRecord(**found.columns)
-            caches.remember_organization(generation, record)
-            if user_id is not None:
-                caches.remember_role(generation, record.id, user_id, found.role)
-            if token_id is not None:
-                caches.remember_revoked(generation, record.id, token_id, found.revoked)
+            record = self._remember(
+                generation, found.columns, user_id, found.role, token_id, found.revoked
+            )
             return record, found.role
         if user_id is None:
             return record, None
@@ -145,14 +142,35 @@ class CachedOrganizations:
         """Remember what authentication read with a personal token the caches did not hold: the
         organization its request names and the token's standing there (``cold_lookup``), under
         the caches' one rule, as the gate's own read is remembered."""
-        if standing.columns is None:
-            return
+        if standing.columns is not None:
+            self._remember(
+                generation,
+                standing.columns,
+                standing.user_id,
+                standing.role,
+                standing.token_id,
+                standing.revoked,
+            )
+
+    def _remember(
+        self,
+        generation: int,
+        columns: dict[str, Any],
+        user_id: int | None,
+        role: str | None,
+        token_id: int | None,
+        revoked: bool,
+    ) -> OrganizationRecord:
+        """An organization read from the store, with the user's role and the token's cut-off
+        there when they were asked about."""
         caches = self.caches
-        record = OrganizationRecord(**standing.columns)
+        record = OrganizationRecord(**columns)
         caches.remember_organization(generation, record)
-        if standing.user_id is not None and standing.token_id is not None:
-            caches.remember_role(generation, record.id, standing.user_id, standing.role)
-            caches.remember_revoked(generation, record.id, standing.token_id, standing.revoked)
+        if user_id is not None:
+            caches.remember_role(generation, record.id, user_id, role)
+        if token_id is not None:
+            caches.remember_revoked(generation, record.id, token_id, revoked)
+        return record
 
     async def revoked_here(
         self, database: RequestDatabase, organization_id: int, token_id: int

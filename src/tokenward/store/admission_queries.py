@@ -45,7 +45,6 @@ __all__ = [
 # Every column of the row, not a chosen few: a setting added to the table reaches the decision
 # (and the caches) without anyone remembering to add it here.
 ORGANIZATION_COLUMNS = tuple(attribute.key for attribute in inspect(Organization).column_attrs)
-_COLUMNS = ORGANIZATION_COLUMNS
 _NOBODY = -1  # no user, no token: matches no row
 
 # Bound parameters, so the SQL text is one per statement and its prepared form is reused.
@@ -68,7 +67,7 @@ def _standing(*columns: Any) -> Select[Any]:
 
 
 def _organization(where: ColumnElement[bool]) -> Select[Any]:
-    return _standing(*(getattr(Organization, key) for key in _COLUMNS)).where(where)
+    return _standing(*(getattr(Organization, key) for key in ORGANIZATION_COLUMNS)).where(where)
 
 
 _BY_SLUG = _organization(Organization.slug == bindparam("slug"))
@@ -135,7 +134,8 @@ async def read_organization(
     if not rows:
         return OrganizationRead(None)
     *columns, role, revocation = rows[0]
-    return OrganizationRead(dict(zip(_COLUMNS, columns, strict=True)), role, revocation is not None)
+    organization = dict(zip(ORGANIZATION_COLUMNS, columns, strict=True))
+    return OrganizationRead(organization, role, revocation is not None)
 
 
 def standing_of(tail: Sequence[Any], *, token_id: int | None, user_id: int | None) -> TokenStanding:
